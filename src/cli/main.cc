@@ -1,0 +1,15 @@
+// rvkvm: one binary, several subcommands.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"rvkvm: RISC-V virtualization stack"};
+  app.require_subcommand(1);
+  rvkvm::cli::register_sim(app);
+  CLI11_PARSE(app, argc, argv);
+  return rvkvm::cli::exit_code();
+}

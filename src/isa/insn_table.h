@@ -1,0 +1,244 @@
+#pragma once
+// The instruction table: one row per 32-bit instruction.
+//   X(name, mnemonic, match, mask, extension, format)
+// `name` is also the handler: the hart executes row `name` in exec_<name>. Compressed
+// instructions have their own table (rvc.h) and expand into rows of this one.
+// isa.cc checks at build time that no two rows overlap.
+
+#define RVKVM_INSN_TABLE(X)                                                     \
+  /* RV64I */                                                                   \
+  X(lui, "lui", 0x00000037, 0x0000007f, I, U)                                   \
+  X(auipc, "auipc", 0x00000017, 0x0000007f, I, U)                               \
+  X(jal, "jal", 0x0000006f, 0x0000007f, I, J)                                   \
+  X(jalr, "jalr", 0x00000067, 0x0000707f, I, Jalr)                              \
+  X(beq, "beq", 0x00000063, 0x0000707f, I, B)                                   \
+  X(bne, "bne", 0x00001063, 0x0000707f, I, B)                                   \
+  X(blt, "blt", 0x00004063, 0x0000707f, I, B)                                   \
+  X(bge, "bge", 0x00005063, 0x0000707f, I, B)                                   \
+  X(bltu, "bltu", 0x00006063, 0x0000707f, I, B)                                 \
+  X(bgeu, "bgeu", 0x00007063, 0x0000707f, I, B)                                 \
+  X(lb, "lb", 0x00000003, 0x0000707f, I, Load)                                  \
+  X(lh, "lh", 0x00001003, 0x0000707f, I, Load)                                  \
+  X(lw, "lw", 0x00002003, 0x0000707f, I, Load)                                  \
+  X(ld, "ld", 0x00003003, 0x0000707f, I, Load)                                  \
+  X(lbu, "lbu", 0x00004003, 0x0000707f, I, Load)                                \
+  X(lhu, "lhu", 0x00005003, 0x0000707f, I, Load)                                \
+  X(lwu, "lwu", 0x00006003, 0x0000707f, I, Load)                                \
+  X(sb, "sb", 0x00000023, 0x0000707f, I, Store)                                 \
+  X(sh, "sh", 0x00001023, 0x0000707f, I, Store)                                 \
+  X(sw, "sw", 0x00002023, 0x0000707f, I, Store)                                 \
+  X(sd, "sd", 0x00003023, 0x0000707f, I, Store)                                 \
+  X(addi, "addi", 0x00000013, 0x0000707f, I, I)                                 \
+  X(slti, "slti", 0x00002013, 0x0000707f, I, I)                                 \
+  X(sltiu, "sltiu", 0x00003013, 0x0000707f, I, I)                               \
+  X(xori, "xori", 0x00004013, 0x0000707f, I, I)                                 \
+  X(ori, "ori", 0x00006013, 0x0000707f, I, I)                                   \
+  X(andi, "andi", 0x00007013, 0x0000707f, I, I)                                 \
+  X(slli, "slli", 0x00001013, 0xfc00707f, I, Shift)                             \
+  X(srli, "srli", 0x00005013, 0xfc00707f, I, Shift)                             \
+  X(srai, "srai", 0x40005013, 0xfc00707f, I, Shift)                             \
+  X(add, "add", 0x00000033, 0xfe00707f, I, R)                                   \
+  X(sub, "sub", 0x40000033, 0xfe00707f, I, R)                                   \
+  X(sll, "sll", 0x00001033, 0xfe00707f, I, R)                                   \
+  X(slt, "slt", 0x00002033, 0xfe00707f, I, R)                                   \
+  X(sltu, "sltu", 0x00003033, 0xfe00707f, I, R)                                 \
+  X(xor_, "xor", 0x00004033, 0xfe00707f, I, R)                                  \
+  X(srl, "srl", 0x00005033, 0xfe00707f, I, R)                                   \
+  X(sra, "sra", 0x40005033, 0xfe00707f, I, R)                                   \
+  X(or_, "or", 0x00006033, 0xfe00707f, I, R)                                    \
+  X(and_, "and", 0x00007033, 0xfe00707f, I, R)                                  \
+  X(addiw, "addiw", 0x0000001b, 0x0000707f, I, I)                               \
+  X(slliw, "slliw", 0x0000101b, 0xfe00707f, I, Shift)                           \
+  X(srliw, "srliw", 0x0000501b, 0xfe00707f, I, Shift)                           \
+  X(sraiw, "sraiw", 0x4000501b, 0xfe00707f, I, Shift)                           \
+  X(addw, "addw", 0x0000003b, 0xfe00707f, I, R)                                 \
+  X(subw, "subw", 0x4000003b, 0xfe00707f, I, R)                                 \
+  X(sllw, "sllw", 0x0000103b, 0xfe00707f, I, R)                                 \
+  X(srlw, "srlw", 0x0000503b, 0xfe00707f, I, R)                                 \
+  X(sraw, "sraw", 0x4000503b, 0xfe00707f, I, R)                                 \
+  X(fence, "fence", 0x0000000f, 0x0000707f, I, Fence)                           \
+  X(ecall, "ecall", 0x00000073, 0xffffffff, I, None)                            \
+  X(ebreak, "ebreak", 0x00100073, 0xffffffff, I, None)                          \
+  /* Zifencei */                                                                \
+  X(fence_i, "fence.i", 0x0000100f, 0x0000707f, Zifencei, None)                 \
+  /* Zicsr */                                                                   \
+  X(csrrw, "csrrw", 0x00001073, 0x0000707f, Zicsr, Csr)                         \
+  X(csrrs, "csrrs", 0x00002073, 0x0000707f, Zicsr, Csr)                         \
+  X(csrrc, "csrrc", 0x00003073, 0x0000707f, Zicsr, Csr)                         \
+  X(csrrwi, "csrrwi", 0x00005073, 0x0000707f, Zicsr, CsrI)                      \
+  X(csrrsi, "csrrsi", 0x00006073, 0x0000707f, Zicsr, CsrI)                      \
+  X(csrrci, "csrrci", 0x00007073, 0x0000707f, Zicsr, CsrI)                      \
+  /* M */                                                                       \
+  X(mul, "mul", 0x02000033, 0xfe00707f, M, R)                                   \
+  X(mulh, "mulh", 0x02001033, 0xfe00707f, M, R)                                 \
+  X(mulhsu, "mulhsu", 0x02002033, 0xfe00707f, M, R)                             \
+  X(mulhu, "mulhu", 0x02003033, 0xfe00707f, M, R)                               \
+  X(div, "div", 0x02004033, 0xfe00707f, M, R)                                   \
+  X(divu, "divu", 0x02005033, 0xfe00707f, M, R)                                 \
+  X(rem, "rem", 0x02006033, 0xfe00707f, M, R)                                   \
+  X(remu, "remu", 0x02007033, 0xfe00707f, M, R)                                 \
+  X(mulw, "mulw", 0x0200003b, 0xfe00707f, M, R)                                 \
+  X(divw, "divw", 0x0200403b, 0xfe00707f, M, R)                                 \
+  X(divuw, "divuw", 0x0200503b, 0xfe00707f, M, R)                               \
+  X(remw, "remw", 0x0200603b, 0xfe00707f, M, R)                                 \
+  X(remuw, "remuw", 0x0200703b, 0xfe00707f, M, R)                               \
+  /* A */                                                                       \
+  X(lr_w, "lr.w", 0x1000202f, 0xf9f0707f, A, Lr)                                \
+  X(sc_w, "sc.w", 0x1800202f, 0xf800707f, A, Amo)                               \
+  X(amoswap_w, "amoswap.w", 0x0800202f, 0xf800707f, A, Amo)                     \
+  X(amoadd_w, "amoadd.w", 0x0000202f, 0xf800707f, A, Amo)                       \
+  X(amoxor_w, "amoxor.w", 0x2000202f, 0xf800707f, A, Amo)                       \
+  X(amoand_w, "amoand.w", 0x6000202f, 0xf800707f, A, Amo)                       \
+  X(amoor_w, "amoor.w", 0x4000202f, 0xf800707f, A, Amo)                         \
+  X(amomin_w, "amomin.w", 0x8000202f, 0xf800707f, A, Amo)                       \
+  X(amomax_w, "amomax.w", 0xa000202f, 0xf800707f, A, Amo)                       \
+  X(amominu_w, "amominu.w", 0xc000202f, 0xf800707f, A, Amo)                     \
+  X(amomaxu_w, "amomaxu.w", 0xe000202f, 0xf800707f, A, Amo)                     \
+  X(lr_d, "lr.d", 0x1000302f, 0xf9f0707f, A, Lr)                                \
+  X(sc_d, "sc.d", 0x1800302f, 0xf800707f, A, Amo)                               \
+  X(amoswap_d, "amoswap.d", 0x0800302f, 0xf800707f, A, Amo)                     \
+  X(amoadd_d, "amoadd.d", 0x0000302f, 0xf800707f, A, Amo)                       \
+  X(amoxor_d, "amoxor.d", 0x2000302f, 0xf800707f, A, Amo)                       \
+  X(amoand_d, "amoand.d", 0x6000302f, 0xf800707f, A, Amo)                       \
+  X(amoor_d, "amoor.d", 0x4000302f, 0xf800707f, A, Amo)                         \
+  X(amomin_d, "amomin.d", 0x8000302f, 0xf800707f, A, Amo)                       \
+  X(amomax_d, "amomax.d", 0xa000302f, 0xf800707f, A, Amo)                       \
+  X(amominu_d, "amominu.d", 0xc000302f, 0xf800707f, A, Amo)                     \
+  X(amomaxu_d, "amomaxu.d", 0xe000302f, 0xf800707f, A, Amo)                     \
+  /* F */                                                                       \
+  X(flw, "flw", 0x00002007, 0x0000707f, F, FLoad)                               \
+  X(fsw, "fsw", 0x00002027, 0x0000707f, F, FStore)                              \
+  X(fmadd_s, "fmadd.s", 0x00000043, 0x0600007f, F, R4)                          \
+  X(fmsub_s, "fmsub.s", 0x00000047, 0x0600007f, F, R4)                          \
+  X(fnmsub_s, "fnmsub.s", 0x0000004b, 0x0600007f, F, R4)                        \
+  X(fnmadd_s, "fnmadd.s", 0x0000004f, 0x0600007f, F, R4)                        \
+  X(fadd_s, "fadd.s", 0x00000053, 0xfe00007f, F, FRrm)                          \
+  X(fsub_s, "fsub.s", 0x08000053, 0xfe00007f, F, FRrm)                          \
+  X(fmul_s, "fmul.s", 0x10000053, 0xfe00007f, F, FRrm)                          \
+  X(fdiv_s, "fdiv.s", 0x18000053, 0xfe00007f, F, FRrm)                          \
+  X(fsqrt_s, "fsqrt.s", 0x58000053, 0xfff0007f, F, FR1rm)                       \
+  X(fsgnj_s, "fsgnj.s", 0x20000053, 0xfe00707f, F, FR)                          \
+  X(fsgnjn_s, "fsgnjn.s", 0x20001053, 0xfe00707f, F, FR)                        \
+  X(fsgnjx_s, "fsgnjx.s", 0x20002053, 0xfe00707f, F, FR)                        \
+  X(fmin_s, "fmin.s", 0x28000053, 0xfe00707f, F, FR)                            \
+  X(fmax_s, "fmax.s", 0x28001053, 0xfe00707f, F, FR)                            \
+  X(fcvt_w_s, "fcvt.w.s", 0xc0000053, 0xfff0007f, F, XFrm)                      \
+  X(fcvt_wu_s, "fcvt.wu.s", 0xc0100053, 0xfff0007f, F, XFrm)                    \
+  X(fcvt_l_s, "fcvt.l.s", 0xc0200053, 0xfff0007f, F, XFrm)                      \
+  X(fcvt_lu_s, "fcvt.lu.s", 0xc0300053, 0xfff0007f, F, XFrm)                    \
+  X(fmv_x_w, "fmv.x.w", 0xe0000053, 0xfff0707f, F, XF)                          \
+  X(fclass_s, "fclass.s", 0xe0001053, 0xfff0707f, F, XF)                        \
+  X(feq_s, "feq.s", 0xa0002053, 0xfe00707f, F, XFF)                             \
+  X(flt_s, "flt.s", 0xa0001053, 0xfe00707f, F, XFF)                             \
+  X(fle_s, "fle.s", 0xa0000053, 0xfe00707f, F, XFF)                             \
+  X(fcvt_s_w, "fcvt.s.w", 0xd0000053, 0xfff0007f, F, FXrm)                      \
+  X(fcvt_s_wu, "fcvt.s.wu", 0xd0100053, 0xfff0007f, F, FXrm)                    \
+  X(fcvt_s_l, "fcvt.s.l", 0xd0200053, 0xfff0007f, F, FXrm)                      \
+  X(fcvt_s_lu, "fcvt.s.lu", 0xd0300053, 0xfff0007f, F, FXrm)                    \
+  X(fmv_w_x, "fmv.w.x", 0xf0000053, 0xfff0707f, F, FX)                          \
+  /* D */                                                                       \
+  X(fld, "fld", 0x00003007, 0x0000707f, D, FLoad)                               \
+  X(fsd, "fsd", 0x00003027, 0x0000707f, D, FStore)                              \
+  X(fmadd_d, "fmadd.d", 0x02000043, 0x0600007f, D, R4)                          \
+  X(fmsub_d, "fmsub.d", 0x02000047, 0x0600007f, D, R4)                          \
+  X(fnmsub_d, "fnmsub.d", 0x0200004b, 0x0600007f, D, R4)                        \
+  X(fnmadd_d, "fnmadd.d", 0x0200004f, 0x0600007f, D, R4)                        \
+  X(fadd_d, "fadd.d", 0x02000053, 0xfe00007f, D, FRrm)                          \
+  X(fsub_d, "fsub.d", 0x0a000053, 0xfe00007f, D, FRrm)                          \
+  X(fmul_d, "fmul.d", 0x12000053, 0xfe00007f, D, FRrm)                          \
+  X(fdiv_d, "fdiv.d", 0x1a000053, 0xfe00007f, D, FRrm)                          \
+  X(fsqrt_d, "fsqrt.d", 0x5a000053, 0xfff0007f, D, FR1rm)                       \
+  X(fsgnj_d, "fsgnj.d", 0x22000053, 0xfe00707f, D, FR)                          \
+  X(fsgnjn_d, "fsgnjn.d", 0x22001053, 0xfe00707f, D, FR)                        \
+  X(fsgnjx_d, "fsgnjx.d", 0x22002053, 0xfe00707f, D, FR)                        \
+  X(fmin_d, "fmin.d", 0x2a000053, 0xfe00707f, D, FR)                            \
+  X(fmax_d, "fmax.d", 0x2a001053, 0xfe00707f, D, FR)                            \
+  X(fcvt_s_d, "fcvt.s.d", 0x40100053, 0xfff0007f, D, FR1rm)                     \
+  X(fcvt_d_s, "fcvt.d.s", 0x42000053, 0xfff0007f, D, FR1rm)                     \
+  X(feq_d, "feq.d", 0xa2002053, 0xfe00707f, D, XFF)                             \
+  X(flt_d, "flt.d", 0xa2001053, 0xfe00707f, D, XFF)                             \
+  X(fle_d, "fle.d", 0xa2000053, 0xfe00707f, D, XFF)                             \
+  X(fclass_d, "fclass.d", 0xe2001053, 0xfff0707f, D, XF)                        \
+  X(fcvt_w_d, "fcvt.w.d", 0xc2000053, 0xfff0007f, D, XFrm)                      \
+  X(fcvt_wu_d, "fcvt.wu.d", 0xc2100053, 0xfff0007f, D, XFrm)                    \
+  X(fcvt_l_d, "fcvt.l.d", 0xc2200053, 0xfff0007f, D, XFrm)                      \
+  X(fcvt_lu_d, "fcvt.lu.d", 0xc2300053, 0xfff0007f, D, XFrm)                    \
+  X(fcvt_d_w, "fcvt.d.w", 0xd2000053, 0xfff0007f, D, FXrm)                      \
+  X(fcvt_d_wu, "fcvt.d.wu", 0xd2100053, 0xfff0007f, D, FXrm)                    \
+  X(fcvt_d_l, "fcvt.d.l", 0xd2200053, 0xfff0007f, D, FXrm)                      \
+  X(fcvt_d_lu, "fcvt.d.lu", 0xd2300053, 0xfff0007f, D, FXrm)                    \
+  X(fmv_x_d, "fmv.x.d", 0xe2000053, 0xfff0707f, D, XF)                          \
+  X(fmv_d_x, "fmv.d.x", 0xf2000053, 0xfff0707f, D, FX)                          \
+  /* Zba */                                                                     \
+  X(sh1add, "sh1add", 0x20002033, 0xfe00707f, Zba, R)                           \
+  X(sh2add, "sh2add", 0x20004033, 0xfe00707f, Zba, R)                           \
+  X(sh3add, "sh3add", 0x20006033, 0xfe00707f, Zba, R)                           \
+  X(add_uw, "add.uw", 0x0800003b, 0xfe00707f, Zba, R)                           \
+  X(sh1add_uw, "sh1add.uw", 0x2000203b, 0xfe00707f, Zba, R)                     \
+  X(sh2add_uw, "sh2add.uw", 0x2000403b, 0xfe00707f, Zba, R)                     \
+  X(sh3add_uw, "sh3add.uw", 0x2000603b, 0xfe00707f, Zba, R)                     \
+  X(slli_uw, "slli.uw", 0x0800101b, 0xfc00707f, Zba, Shift)                     \
+  /* Zbb */                                                                     \
+  X(andn, "andn", 0x40007033, 0xfe00707f, Zbb, R)                               \
+  X(orn, "orn", 0x40006033, 0xfe00707f, Zbb, R)                                 \
+  X(xnor, "xnor", 0x40004033, 0xfe00707f, Zbb, R)                               \
+  X(clz, "clz", 0x60001013, 0xfff0707f, Zbb, R1)                                \
+  X(clzw, "clzw", 0x6000101b, 0xfff0707f, Zbb, R1)                              \
+  X(ctz, "ctz", 0x60101013, 0xfff0707f, Zbb, R1)                                \
+  X(ctzw, "ctzw", 0x6010101b, 0xfff0707f, Zbb, R1)                              \
+  X(cpop, "cpop", 0x60201013, 0xfff0707f, Zbb, R1)                              \
+  X(cpopw, "cpopw", 0x6020101b, 0xfff0707f, Zbb, R1)                            \
+  X(max, "max", 0x0a006033, 0xfe00707f, Zbb, R)                                 \
+  X(maxu, "maxu", 0x0a007033, 0xfe00707f, Zbb, R)                               \
+  X(min, "min", 0x0a004033, 0xfe00707f, Zbb, R)                                 \
+  X(minu, "minu", 0x0a005033, 0xfe00707f, Zbb, R)                               \
+  X(sext_b, "sext.b", 0x60401013, 0xfff0707f, Zbb, R1)                          \
+  X(sext_h, "sext.h", 0x60501013, 0xfff0707f, Zbb, R1)                          \
+  X(zext_h, "zext.h", 0x0800403b, 0xfff0707f, Zbb, R1)                          \
+  X(rol, "rol", 0x60001033, 0xfe00707f, Zbb, R)                                 \
+  X(rolw, "rolw", 0x6000103b, 0xfe00707f, Zbb, R)                               \
+  X(ror, "ror", 0x60005033, 0xfe00707f, Zbb, R)                                 \
+  X(rorw, "rorw", 0x6000503b, 0xfe00707f, Zbb, R)                               \
+  X(rori, "rori", 0x60005013, 0xfc00707f, Zbb, Shift)                           \
+  X(roriw, "roriw", 0x6000501b, 0xfe00707f, Zbb, Shift)                         \
+  X(orc_b, "orc.b", 0x28705013, 0xfff0707f, Zbb, R1)                            \
+  X(rev8, "rev8", 0x6b805013, 0xfff0707f, Zbb, R1)                              \
+  /* Zbs */                                                                     \
+  X(bclr, "bclr", 0x48001033, 0xfe00707f, Zbs, R)                               \
+  X(bclri, "bclri", 0x48001013, 0xfc00707f, Zbs, Shift)                         \
+  X(bext, "bext", 0x48005033, 0xfe00707f, Zbs, R)                               \
+  X(bexti, "bexti", 0x48005013, 0xfc00707f, Zbs, Shift)                         \
+  X(binv, "binv", 0x68001033, 0xfe00707f, Zbs, R)                               \
+  X(binvi, "binvi", 0x68001013, 0xfc00707f, Zbs, Shift)                         \
+  X(bset, "bset", 0x28001033, 0xfe00707f, Zbs, R)                               \
+  X(bseti, "bseti", 0x28001013, 0xfc00707f, Zbs, Shift)                         \
+  /* Zicond */                                                                  \
+  X(czero_eqz, "czero.eqz", 0x0e005033, 0xfe00707f, Zicond, R)                  \
+  X(czero_nez, "czero.nez", 0x0e007033, 0xfe00707f, Zicond, R)                  \
+  /* Privileged */                                                              \
+  X(sret, "sret", 0x10200073, 0xffffffff, Priv, None)                           \
+  X(mret, "mret", 0x30200073, 0xffffffff, Priv, None)                           \
+  X(wfi, "wfi", 0x10500073, 0xffffffff, Priv, None)                             \
+  X(sfence_vma, "sfence.vma", 0x12000073, 0xfe007fff, Priv, Fence2)             \
+  /* Svinval */                                                                 \
+  X(sinval_vma, "sinval.vma", 0x16000073, 0xfe007fff, Svinval, Fence2)          \
+  X(sfence_w_inval, "sfence.w.inval", 0x18000073, 0xffffffff, Svinval, None)    \
+  X(sfence_inval_ir, "sfence.inval.ir", 0x18100073, 0xffffffff, Svinval, None)  \
+  X(hinval_vvma, "hinval.vvma", 0x26000073, 0xfe007fff, Svinval, Fence2)        \
+  X(hinval_gvma, "hinval.gvma", 0x66000073, 0xfe007fff, Svinval, Fence2)        \
+  /* H */                                                                       \
+  X(hfence_vvma, "hfence.vvma", 0x22000073, 0xfe007fff, H, Fence2)              \
+  X(hfence_gvma, "hfence.gvma", 0x62000073, 0xfe007fff, H, Fence2)              \
+  X(hlv_b, "hlv.b", 0x60004073, 0xfff0707f, H, Hlv)                             \
+  X(hlv_bu, "hlv.bu", 0x60104073, 0xfff0707f, H, Hlv)                           \
+  X(hlv_h, "hlv.h", 0x64004073, 0xfff0707f, H, Hlv)                             \
+  X(hlv_hu, "hlv.hu", 0x64104073, 0xfff0707f, H, Hlv)                           \
+  X(hlvx_hu, "hlvx.hu", 0x64304073, 0xfff0707f, H, Hlv)                         \
+  X(hlv_w, "hlv.w", 0x68004073, 0xfff0707f, H, Hlv)                             \
+  X(hlvx_wu, "hlvx.wu", 0x68304073, 0xfff0707f, H, Hlv)                         \
+  X(hlv_wu, "hlv.wu", 0x68104073, 0xfff0707f, H, Hlv)                           \
+  X(hlv_d, "hlv.d", 0x6c004073, 0xfff0707f, H, Hlv)                             \
+  X(hsv_b, "hsv.b", 0x62004073, 0xfe007fff, H, Hsv)                             \
+  X(hsv_h, "hsv.h", 0x66004073, 0xfe007fff, H, Hsv)                             \
+  X(hsv_w, "hsv.w", 0x6a004073, 0xfe007fff, H, Hsv)                             \
+  X(hsv_d, "hsv.d", 0x6e004073, 0xfe007fff, H, Hsv)
