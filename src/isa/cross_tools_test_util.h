@@ -12,6 +12,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,10 +35,16 @@ inline constexpr std::string_view kObjdump = RVKVM_RISCV_OBJDUMP;
 // .4byte). H comes from the single-letter "h". priv-spec 1.12 makes objdump name the 1.12 CSRs (menvcfg, mconfigptr, ...).
 inline constexpr std::string_view kMarch = "rv64gch_zba_zbb_zbs_svinval_zihintpause";
 
-#define RVKVM_REQUIRE_CROSS_TOOLS()                                                                   \
-  do {                                                                                               \
-    if (::rvkvm::isa::testing::kAs.empty() || ::rvkvm::isa::testing::kObjdump.empty())               \
-      GTEST_SKIP() << "riscv64-unknown-elf binutils not found at configure time";                     \
+// CMake leaves "<VAR>-NOTFOUND" in a find_program result it could not resolve.
+constexpr bool tool_configured(std::string_view path) {
+  return !path.empty() && !(path.size() >= 9 && path.substr(path.size() - 9) == "-NOTFOUND");
+}
+
+#define RVKVM_REQUIRE_CROSS_TOOLS()                                                                         \
+  do {                                                                                                     \
+    if (!::rvkvm::isa::testing::tool_configured(::rvkvm::isa::testing::kAs) ||                             \
+        !::rvkvm::isa::testing::tool_configured(::rvkvm::isa::testing::kObjdump))                          \
+      GTEST_SKIP() << "riscv64-unknown-elf binutils not found at configure time";                           \
   } while (0)
 
 // A scratch directory removed with everything in it when the test ends.
