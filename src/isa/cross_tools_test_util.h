@@ -32,7 +32,8 @@ inline constexpr std::string_view kAs = RVKVM_RISCV_AS;
 inline constexpr std::string_view kObjdump = RVKVM_RISCV_OBJDUMP;
 
 // binutils 2.40 does not know Zicond, so tests emit it with .insn (and objdump shows it as
-// .4byte). H comes from the single-letter "h". priv-spec 1.12 makes objdump name the 1.12 CSRs (menvcfg, mconfigptr, ...).
+// .4byte). H comes from the single-letter "h". The assembler's -mpriv-spec=1.12 is recorded in
+// the object's attributes and makes objdump name the 1.12 CSRs (menvcfg, mconfigptr, ...).
 inline constexpr std::string_view kMarch = "rv64gch_zba_zbb_zbs_svinval_zihintpause";
 
 // CMake leaves "<VAR>-NOTFOUND" in a find_program result it could not resolve.
@@ -143,7 +144,8 @@ inline std::vector<DumpLine> assemble_and_dump(std::string_view source) {
   TempDir dir;
   std::string src = dir.file("t.s"), obj = dir.file("t.o");
   write_file(src, std::string(".option norelax\n") + std::string(source));
-  auto as = run_command(std::string(kAs) + " -march=" + std::string(kMarch) + " -mpriv-spec=1.12 -o " + obj + " " + src);
+  auto as = run_command(std::string(kAs) + " -march=" + std::string(kMarch) + " -mpriv-spec=1.12 -o " + obj + " " +
+                        src);
   if (as.status != 0) {
     ADD_FAILURE() << "assembler failed:\n" << as.output;
     return {};

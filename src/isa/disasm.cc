@@ -153,7 +153,8 @@ std::string fence_set(unsigned set) {
 
 // The dynamic rounding mode (7) is the assembler's default and is not printed.
 void append_rm(std::string& out, unsigned rm) {
-  static constexpr std::array<std::string_view, 8> kNames = {"rne", "rtz", "rdn", "rup", "rmm", "unknown", "unknown", ""};
+  static constexpr std::array<std::string_view, 8> kNames = {"rne", "rtz",     "rdn",     "rup",
+                                                             "rmm", "unknown", "unknown", ""};
   if (rm == 7) return;
   out += ',';
   out += kNames[rm & 7];

@@ -60,13 +60,19 @@ constexpr u32 addi4spn_imm(u16 c) {
   return static_cast<u32>((bits(c, 12, 11) << 4) | (bits(c, 10, 7) << 6) | (bit(c, 6) << 2) | (bit(c, 5) << 3));
 }
 // CL/CS word: uimm[5:3] in 12:10, uimm[2|6] in 6:5.
-constexpr u32 clw_imm(u16 c) { return static_cast<u32>((bits(c, 12, 10) << 3) | (bit(c, 6) << 2) | (bit(c, 5) << 6)); }
+constexpr u32 clw_imm(u16 c) {
+  return static_cast<u32>((bits(c, 12, 10) << 3) | (bit(c, 6) << 2) | (bit(c, 5) << 6));
+}
 // CL/CS doubleword: uimm[5:3] in 12:10, uimm[7:6] in 6:5.
 constexpr u32 cld_imm(u16 c) { return static_cast<u32>((bits(c, 12, 10) << 3) | (bits(c, 6, 5) << 6)); }
 // CI stack-relative word load: uimm[5] | uimm[4:2|7:6].
-constexpr u32 lwsp_imm(u16 c) { return static_cast<u32>((bit(c, 12) << 5) | (bits(c, 6, 4) << 2) | (bits(c, 3, 2) << 6)); }
+constexpr u32 lwsp_imm(u16 c) {
+  return static_cast<u32>((bit(c, 12) << 5) | (bits(c, 6, 4) << 2) | (bits(c, 3, 2) << 6));
+}
 // CI stack-relative doubleword load: uimm[5] | uimm[4:3|8:6].
-constexpr u32 ldsp_imm(u16 c) { return static_cast<u32>((bit(c, 12) << 5) | (bits(c, 6, 5) << 3) | (bits(c, 4, 2) << 6)); }
+constexpr u32 ldsp_imm(u16 c) {
+  return static_cast<u32>((bit(c, 12) << 5) | (bits(c, 6, 5) << 3) | (bits(c, 4, 2) << 6));
+}
 // CSS word store: uimm[5:2|7:6].
 constexpr u32 swsp_imm(u16 c) { return static_cast<u32>((bits(c, 12, 9) << 2) | (bits(c, 8, 7) << 6)); }
 // CSS doubleword store: uimm[5:3|8:6].
@@ -79,8 +85,8 @@ constexpr i64 cj_imm(u16 c) {
 }
 // CB branch: offset[8|4:3] in 12:10, offset[7:6|2:1|5] in 6:2.
 constexpr i64 cb_imm(u16 c) {
-  return sext((bit(c, 12) << 8) | (bits(c, 11, 10) << 3) | (bits(c, 6, 5) << 6) | (bits(c, 4, 3) << 1) | (bit(c, 2) << 5),
-              9);
+  return sext(
+      (bit(c, 12) << 8) | (bits(c, 11, 10) << 3) | (bits(c, 6, 5) << 6) | (bits(c, 4, 3) << 1) | (bit(c, 2) << 5), 9);
 }
 
 // --- Expanders: one per row of RVKVM_RVC_TABLE --------------------------------------------------
