@@ -120,13 +120,15 @@ class Hart {
   struct CachedInsn {
     const void* label;
     i32 imm;
-    u8 rd, rs1, rs2, aux;  // aux: bits 4:0 rs3, bit 7 compressed
+    u8 rd, rs1, rs2, len;  // len: 2 or 4 bytes
   };
   static constexpr unsigned kPageInsns = 2048;
   struct DecodedPage {
     const u8* host;
     CachedInsn insns[kPageInsns + 2];  // two sentinels past the end lead to a fresh lookup
   };
+  // A soft-TLB entry: `tag` is the page-aligned virtual address (~0 when empty), so a hit check is
+  // one mask and compare, which also sends misaligned accesses to the slow path.
   struct TlbEntry {
     u64 tag = ~0ull;
     u64 host_off = 0;  // host address = guest virtual address + host_off
@@ -137,6 +139,15 @@ class Hart {
     DecodedPage* page = nullptr;
   };
   static constexpr unsigned kTlbSize = 1024;
+  // One set of direct-mapped TLBs per translation context (privilege, V, satp/vsatp/hgatp with
+  // their ASID/VMID, SUM/MXR): switching context swaps a pointer instead of flushing.
+  struct TlbSet {
+    std::array<TlbEntry, kTlbSize> load;
+    std::array<TlbEntry, kTlbSize> store;
+    std::array<FetchTlbEntry, kTlbSize> fetch;
+    bool used = false;
+    void clear();
+  };
 
  private:
   friend struct Interp;
@@ -170,7 +181,7 @@ class Hart {
   // Fills the fetch TLB for `pc` and returns its decoded page (creating it), or nullptr on a trap.
   [[nodiscard]] DecodedPage* fetch_page(u64 pc, TrapInfo& t);
   [[nodiscard]] bool fetch_raw(u64 pc, u32& raw, TrapInfo& t);
-  void fill_tlb(TlbEntry* tlb, u64 ctx_tag, u64 va, u8* host_page);
+  void fill_tlb(TlbEntry* tlb, u64 va, u8* host_page);
   void note_code_page_store(const u8* host, unsigned size);
 
   // Traps and interrupts.
@@ -211,18 +222,19 @@ class Hart {
   Priv m_priv = Priv::M;
   bool m_virt = false;
 
-  // Translation contexts as TLB tag bits (an id in bits 63:52), for fetch and data accesses.
-  u64 m_ctx_fetch = 0, m_ctx_data = 0;
+  // The TLB sets of the current fetch and data contexts.
+  TlbSet* m_tlb_fetch = nullptr;
+  TlbSet* m_tlb_data = nullptr;
   bool m_fp_on = false;     // FP instructions are enabled (mstatus.FS, and vsstatus.FS when V=1)
   bool m_fs_dirty = false;  // FS already Dirty: FP writes need not update the status registers
-  std::array<TlbEntry, kTlbSize> m_tlb_load{}, m_tlb_store{};
-  std::array<FetchTlbEntry, kTlbSize> m_tlb_fetch{};
   struct CtxKey {
     u64 words[5];
     bool operator==(const CtxKey&) const = default;
   };
   std::vector<CtxKey> m_ctx_keys;
-  [[nodiscard]] u64 ctx_tag(const XlateMode& m);
+  std::vector<std::unique_ptr<TlbSet>> m_tlb_sets;  // parallel to m_ctx_keys
+  [[nodiscard]] CtxKey ctx_key(const XlateMode& m) const;
+  [[nodiscard]] TlbSet* ctx_set(const CtxKey& key);
 
   std::unordered_map<const u8*, std::unique_ptr<DecodedPage>> m_pages;
   std::vector<std::unique_ptr<DecodedPage>> m_retired_pages;  // freed at the next safe point

@@ -38,10 +38,10 @@ bool has_rounding_mode(Fmt f) {
 }
 
 void pack(const isa::DecodedInsn& d, Hart::CachedInsn& out, const void* const* labels) {
-  out.label = labels[static_cast<std::size_t>(d.op)];
+  out.label = labels[static_cast<std::size_t>(d.op) + (d.len == 2 ? kLabelCompressedBase : 0)];
   out.rs1 = d.rs1;
   out.rs2 = d.rs2;
-  out.aux = static_cast<u8>((d.rs3 & 31) | (d.len == 2 ? 0x80 : 0));
+  out.len = d.len;
   out.rd = d.rd;
   out.imm = static_cast<i32>(d.imm);
   if (d.op == Op::illegal) {
@@ -50,7 +50,8 @@ void pack(const isa::DecodedInsn& d, Hart::CachedInsn& out, const void* const* l
   }
   Fmt f = isa::info(d.op).fmt;
   if (writes_integer_rd(f) && d.rd == 0) out.rd = 32;  // writes to x0 land in the sink register
-  if (has_rounding_mode(f)) out.imm = d.rm;
+  // FP operations carry their rounding mode (and FMA its third source) in the immediate.
+  if (has_rounding_mode(f)) out.imm = d.rm | (f == Fmt::R4 ? (d.rs3 << 8) : 0);
 }
 
 // The "transformed instruction" reported in htinst/mtinst for a guest-page fault on an explicit
@@ -84,10 +85,14 @@ StopReason Hart::run(u64 budget) { return Interp::run(*this, budget); }
 
 StopReason Interp::run(Hart& h, u64 budget) {
   static const void* const kLabels[kLabelCount] = {
-#define RVKVM_X(name, mnem, match, mask, ext, fmt) &&L_##name,
+#define RVKVM_X(name, mnem, match, mask, ext, fmt) &&L4_##name,
       RVKVM_INSN_TABLE(RVKVM_X)
 #undef RVKVM_X
-      &&L_illegal, &&L_decode, &&L_lookup,
+      &&L4_illegal,
+#define RVKVM_X(name, mnem, match, mask, ext, fmt) &&L2_##name,
+      RVKVM_INSN_TABLE(RVKVM_X)
+#undef RVKVM_X
+      &&L2_illegal, &&L_decode, &&L_lookup,
   };
   g_interp_labels = kLabels;
   if (budget == 0) return StopReason::budget;
@@ -104,17 +109,17 @@ StopReason Interp::run(Hart& h, u64 budget) {
   u64 untimely = 0;  // budget spent on traps, which retire nothing
   StopReason reason = StopReason::budget;
 
-#define LEN() (4u - ((ip->aux >> 6) & 2u))
+#define RVKVM_CAT_(a, b) a##b
+#define RVKVM_CAT(a, b) RVKVM_CAT_(a, b)
+#define LEN() ILEN
 #define RD x[ip->rd]
 #define RS1 x[ip->rs1]
 #define RS2 x[ip->rs2]
 #define IMM (static_cast<i64>(ip->imm))
-#define INSN(name) L_##name:
 #define NEXT()                                         \
   do {                                                 \
-    unsigned len_ = LEN();                             \
-    pc += len_;                                        \
-    ip += len_ >> 1;                                   \
+    pc += ILEN;                                        \
+    ip += ILEN / 2;                                    \
     if (RVKVM_UNLIKELY(--n == 0)) goto L_new_chunk;    \
     goto* ip->label;                                   \
   } while (0)
@@ -145,26 +150,31 @@ StopReason Interp::run(Hart& h, u64 budget) {
 #define ILLEGAL() RAISE(cause::illegal_insn)
 #define VIRTUAL() RAISE(cause::virtual_insn)
 
-#define LOAD(T, addr, out)                                                                    \
-  do {                                                                                        \
-    u64 a_ = (addr);                                                                          \
-    u64 vpn_ = a_ >> 12;                                                                      \
-    const Hart::TlbEntry& e_ = h.m_tlb_load[vpn_ & (Hart::kTlbSize - 1)];                     \
-    if (RVKVM_LIKELY(e_.tag == (vpn_ | h.m_ctx_data) && (a_ & 0xfff) <= 0x1000 - sizeof(T))) \
-      std::memcpy(&(out), reinterpret_cast<const void*>(a_ + e_.host_off), sizeof(T));        \
-    else if (!h.load_slow(a_, &(out), sizeof(T), trap))                                       \
-      goto L_mem_fault;                                                                       \
+// TLB hit: same page-aligned tag and naturally aligned (misaligned accesses take the slow path).
+#define TLB_HIT(e, a, T) (((a) & (~0xfffull | (sizeof(T) - 1))) == (e).tag)
+#define LOAD(T, addr, out)                                                                \
+  do {                                                                                    \
+    u64 a_ = (addr);                                                                      \
+    const Hart::TlbEntry& e_ = h.m_tlb_data->load[(a_ >> 12) & (Hart::kTlbSize - 1)];     \
+    if (RVKVM_LIKELY(TLB_HIT(e_, a_, T))) {                                               \
+      T t_;                                                                               \
+      std::memcpy(&t_, reinterpret_cast<const void*>(a_ + e_.host_off), sizeof(T));       \
+      (out) = t_;                                                                         \
+    } else {                                                                              \
+      T t_;                                                                               \
+      if (!h.load_slow(a_, &t_, sizeof(T), trap)) goto L_mem_fault;                       \
+      (out) = t_;                                                                         \
+    }                                                                                     \
   } while (0)
-#define STORE(T, addr, val)                                                                   \
-  do {                                                                                        \
-    u64 a_ = (addr);                                                                          \
-    T v_ = static_cast<T>(val);                                                               \
-    u64 vpn_ = a_ >> 12;                                                                      \
-    const Hart::TlbEntry& e_ = h.m_tlb_store[vpn_ & (Hart::kTlbSize - 1)];                    \
-    if (RVKVM_LIKELY(e_.tag == (vpn_ | h.m_ctx_data) && (a_ & 0xfff) <= 0x1000 - sizeof(T))) \
-      std::memcpy(reinterpret_cast<void*>(a_ + e_.host_off), &v_, sizeof(T));                 \
-    else if (!h.store_slow(a_, &v_, sizeof(T), trap))                                         \
-      goto L_mem_fault;                                                                       \
+#define STORE(T, addr, val)                                                               \
+  do {                                                                                    \
+    u64 a_ = (addr);                                                                      \
+    T v_ = static_cast<T>(val);                                                           \
+    const Hart::TlbEntry& e_ = h.m_tlb_data->store[(a_ >> 12) & (Hart::kTlbSize - 1)];    \
+    if (RVKVM_LIKELY(TLB_HIT(e_, a_, T)))                                                 \
+      std::memcpy(reinterpret_cast<void*>(a_ + e_.host_off), &v_, sizeof(T));             \
+    else if (!h.store_slow(a_, &v_, sizeof(T), trap))                                     \
+      goto L_mem_fault;                                                                   \
   } while (0)
 
   goto L_new_chunk;
@@ -210,9 +220,8 @@ L_new_chunk : {
 }
 
 L_lookup : {
-  u64 vpn = pc >> 12;
-  const Hart::FetchTlbEntry& e = h.m_tlb_fetch[vpn & (Hart::kTlbSize - 1)];
-  if (RVKVM_LIKELY(e.tag == (vpn | h.m_ctx_fetch) && e.page)) {
+  const Hart::FetchTlbEntry& e = h.m_tlb_fetch->fetch[(pc >> 12) & (Hart::kTlbSize - 1)];
+  if (RVKVM_LIKELY(e.tag == (pc & ~0xfffull) && e.page)) {
     page = e.page;
   } else {
     page = h.fetch_page(pc, trap);
@@ -287,90 +296,8 @@ L_exit : {
   return reason;
 }
 
-  // ------------------------------------------------------------------------------------------
-  // RV64I
-
-INSN(lui) RD = static_cast<u64>(IMM); NEXT();
-INSN(auipc) RD = pc + IMM; NEXT();
-INSN(jal) {
-  u64 t = pc + IMM;
-  RD = pc + LEN();
-  JUMP(t);
-}
-INSN(jalr) {
-  u64 t = (RS1 + IMM) & ~1ull;
-  RD = pc + LEN();
-  JUMP(t);
-}
-INSN(beq) if (RS1 == RS2) JUMP(pc + IMM); NEXT();
-INSN(bne) if (RS1 != RS2) JUMP(pc + IMM); NEXT();
-INSN(blt) if (static_cast<i64>(RS1) < static_cast<i64>(RS2)) JUMP(pc + IMM); NEXT();
-INSN(bge) if (static_cast<i64>(RS1) >= static_cast<i64>(RS2)) JUMP(pc + IMM); NEXT();
-INSN(bltu) if (RS1 < RS2) JUMP(pc + IMM); NEXT();
-INSN(bgeu) if (RS1 >= RS2) JUMP(pc + IMM); NEXT();
-INSN(lb) { i8 v; LOAD(i8, RS1 + IMM, v); RD = static_cast<u64>(static_cast<i64>(v)); NEXT(); }
-INSN(lh) { i16 v; LOAD(i16, RS1 + IMM, v); RD = static_cast<u64>(static_cast<i64>(v)); NEXT(); }
-INSN(lw) { i32 v; LOAD(i32, RS1 + IMM, v); RD = static_cast<u64>(static_cast<i64>(v)); NEXT(); }
-INSN(ld) { u64 v; LOAD(u64, RS1 + IMM, v); RD = v; NEXT(); }
-INSN(lbu) { u8 v; LOAD(u8, RS1 + IMM, v); RD = v; NEXT(); }
-INSN(lhu) { u16 v; LOAD(u16, RS1 + IMM, v); RD = v; NEXT(); }
-INSN(lwu) { u32 v; LOAD(u32, RS1 + IMM, v); RD = v; NEXT(); }
-INSN(sb) STORE(u8, RS1 + IMM, RS2); NEXT();
-INSN(sh) STORE(u16, RS1 + IMM, RS2); NEXT();
-INSN(sw) STORE(u32, RS1 + IMM, RS2); NEXT();
-INSN(sd) STORE(u64, RS1 + IMM, RS2); NEXT();
-INSN(addi) RD = RS1 + IMM; NEXT();
-INSN(slti) RD = static_cast<i64>(RS1) < IMM; NEXT();
-INSN(sltiu) RD = RS1 < static_cast<u64>(IMM); NEXT();
-INSN(xori) RD = RS1 ^ IMM; NEXT();
-INSN(ori) RD = RS1 | IMM; NEXT();
-INSN(andi) RD = RS1 & IMM; NEXT();
-INSN(slli) RD = RS1 << IMM; NEXT();
-INSN(srli) RD = RS1 >> IMM; NEXT();
-INSN(srai) RD = static_cast<u64>(static_cast<i64>(RS1) >> IMM); NEXT();
-INSN(add) RD = RS1 + RS2; NEXT();
-INSN(sub) RD = RS1 - RS2; NEXT();
-INSN(sll) RD = RS1 << (RS2 & 63); NEXT();
-INSN(slt) RD = static_cast<i64>(RS1) < static_cast<i64>(RS2); NEXT();
-INSN(sltu) RD = RS1 < RS2; NEXT();
-INSN(xor_) RD = RS1 ^ RS2; NEXT();
-INSN(srl) RD = RS1 >> (RS2 & 63); NEXT();
-INSN(sra) RD = static_cast<u64>(static_cast<i64>(RS1) >> (RS2 & 63)); NEXT();
-INSN(or_) RD = RS1 | RS2; NEXT();
-INSN(and_) RD = RS1 & RS2; NEXT();
+// Helpers for the handlers.
 #define W(v) static_cast<u64>(static_cast<i64>(static_cast<i32>(v)))
-INSN(addiw) RD = W(RS1 + IMM); NEXT();
-INSN(slliw) RD = W(static_cast<u32>(RS1) << IMM); NEXT();
-INSN(srliw) RD = W(static_cast<u32>(RS1) >> IMM); NEXT();
-INSN(sraiw) RD = W(static_cast<i32>(RS1) >> IMM); NEXT();
-INSN(addw) RD = W(RS1 + RS2); NEXT();
-INSN(subw) RD = W(RS1 - RS2); NEXT();
-INSN(sllw) RD = W(static_cast<u32>(RS1) << (RS2 & 31)); NEXT();
-INSN(srlw) RD = W(static_cast<u32>(RS1) >> (RS2 & 31)); NEXT();
-INSN(sraw) RD = W(static_cast<i32>(RS1) >> (RS2 & 31)); NEXT();
-INSN(fence) NEXT();  // guest memory is host memory; host atomics order what needs ordering
-INSN(ecall) {
-  u64 c = h.m_priv == Priv::M ? cause::ecall_m
-          : h.m_priv == Priv::U ? cause::ecall_u
-          : h.m_virt            ? cause::ecall_vs
-                                : cause::ecall_s;
-  RAISE(c);
-}
-INSN(ebreak) {
-  trap = {};
-  trap.cause = cause::breakpoint;
-  trap.tval = pc;
-  trap.gva = h.m_virt;
-  goto L_take_trap;
-}
-INSN(fence_i) {
-  h.drop_decoded_pages();
-  SYNC_NEXT();
-}
-
-  // ------------------------------------------------------------------------------------------
-  // Zicsr
-
 #define CSR_OP(kind, operand, writes)                                                              \
   do {                                                                                             \
     u64 old_ = 0;                                                                                  \
@@ -384,57 +311,6 @@ INSN(fence_i) {
     if (sync_ || (writes)) SYNC_NEXT();                                                            \
     NEXT();                                                                                        \
   } while (0)
-INSN(csrrw) CSR_OP(rw, RS1, true);
-INSN(csrrs) CSR_OP(rs, RS1, ip->rs1 != 0);
-INSN(csrrc) CSR_OP(rc, RS1, ip->rs1 != 0);
-INSN(csrrwi) CSR_OP(rw, ip->rs1, true);
-INSN(csrrsi) CSR_OP(rs, ip->rs1, ip->rs1 != 0);
-INSN(csrrci) CSR_OP(rc, ip->rs1, ip->rs1 != 0);
-
-  // ------------------------------------------------------------------------------------------
-  // M
-
-INSN(mul) RD = RS1 * RS2; NEXT();
-INSN(mulh) RD = static_cast<u64>((static_cast<i128>(static_cast<i64>(RS1)) * static_cast<i64>(RS2)) >> 64); NEXT();
-INSN(mulhsu) RD = static_cast<u64>((static_cast<i128>(static_cast<i64>(RS1)) * static_cast<i128>(RS2)) >> 64); NEXT();
-INSN(mulhu) RD = static_cast<u64>((static_cast<u128>(RS1) * RS2) >> 64); NEXT();
-INSN(div) {
-  i64 a = static_cast<i64>(RS1), b = static_cast<i64>(RS2);
-  RD = b == 0 ? ~0ull : (a == INT64_MIN && b == -1) ? static_cast<u64>(a) : static_cast<u64>(a / b);
-  NEXT();
-}
-INSN(divu) RD = RS2 == 0 ? ~0ull : RS1 / RS2; NEXT();
-INSN(rem) {
-  i64 a = static_cast<i64>(RS1), b = static_cast<i64>(RS2);
-  RD = b == 0 ? static_cast<u64>(a) : (a == INT64_MIN && b == -1) ? 0 : static_cast<u64>(a % b);
-  NEXT();
-}
-INSN(remu) RD = RS2 == 0 ? RS1 : RS1 % RS2; NEXT();
-INSN(mulw) RD = W(static_cast<u32>(RS1) * static_cast<u32>(RS2)); NEXT();
-INSN(divw) {
-  i32 a = static_cast<i32>(RS1), b = static_cast<i32>(RS2);
-  RD = b == 0 ? ~0ull : (a == INT32_MIN && b == -1) ? W(a) : W(a / b);
-  NEXT();
-}
-INSN(divuw) {
-  u32 a = static_cast<u32>(RS1), b = static_cast<u32>(RS2);
-  RD = b == 0 ? ~0ull : W(a / b);
-  NEXT();
-}
-INSN(remw) {
-  i32 a = static_cast<i32>(RS1), b = static_cast<i32>(RS2);
-  RD = b == 0 ? W(a) : (a == INT32_MIN && b == -1) ? 0 : W(a % b);
-  NEXT();
-}
-INSN(remuw) {
-  u32 a = static_cast<u32>(RS1), b = static_cast<u32>(RS2);
-  RD = b == 0 ? W(a) : W(a % b);
-  NEXT();
-}
-
-  // ------------------------------------------------------------------------------------------
-  // A: LR/SC and AMOs on host atomics, so harts on several threads share memory coherently.
-
 #define LR_OP(T)                                                        \
   do {                                                                  \
     u8* p_ = h.amo_ptr(RS1, sizeof(T), true, trap);                     \
@@ -480,32 +356,6 @@ INSN(remuw) {
     RD = static_cast<u64>(static_cast<i64>(a));                                                \
     NEXT();                                                                                    \
   } while (0)
-INSN(lr_w) LR_OP(i32);
-INSN(sc_w) SC_OP(i32);
-INSN(amoswap_w) AMO_FETCH(i32, __atomic_exchange_n);
-INSN(amoadd_w) AMO_FETCH(i32, __atomic_fetch_add);
-INSN(amoxor_w) AMO_FETCH(i32, __atomic_fetch_xor);
-INSN(amoand_w) AMO_FETCH(i32, __atomic_fetch_and);
-INSN(amoor_w) AMO_FETCH(i32, __atomic_fetch_or);
-INSN(amomin_w) AMO_CAS(i32, a < b ? a : b);
-INSN(amomax_w) AMO_CAS(i32, a > b ? a : b);
-INSN(amominu_w) AMO_CAS(i32, static_cast<u32>(a) < static_cast<u32>(b) ? a : b);
-INSN(amomaxu_w) AMO_CAS(i32, static_cast<u32>(a) > static_cast<u32>(b) ? a : b);
-INSN(lr_d) LR_OP(i64);
-INSN(sc_d) SC_OP(i64);
-INSN(amoswap_d) AMO_FETCH(i64, __atomic_exchange_n);
-INSN(amoadd_d) AMO_FETCH(i64, __atomic_fetch_add);
-INSN(amoxor_d) AMO_FETCH(i64, __atomic_fetch_xor);
-INSN(amoand_d) AMO_FETCH(i64, __atomic_fetch_and);
-INSN(amoor_d) AMO_FETCH(i64, __atomic_fetch_or);
-INSN(amomin_d) AMO_CAS(i64, a < b ? a : b);
-INSN(amomax_d) AMO_CAS(i64, a > b ? a : b);
-INSN(amominu_d) AMO_CAS(i64, static_cast<u64>(a) < static_cast<u64>(b) ? a : b);
-INSN(amomaxu_d) AMO_CAS(i64, static_cast<u64>(a) > static_cast<u64>(b) ? a : b);
-
-  // ------------------------------------------------------------------------------------------
-  // F and D
-
 #define FP_CHECK()                                 \
   do {                                             \
     if (RVKVM_UNLIKELY(!h.m_fp_on)) ILLEGAL();     \
@@ -515,17 +365,16 @@ INSN(amomaxu_d) AMO_CAS(i64, static_cast<u64>(a) > static_cast<u64>(b) ? a : b);
     if (RVKVM_UNLIKELY(!h.m_fs_dirty)) h.mark_fs_dirty(); \
   } while (0)
 #define FP_RM(var)                                 \
-  unsigned var = static_cast<unsigned>(ip->imm);   \
+  unsigned var = static_cast<unsigned>(ip->imm) & 7; \
   if (var == 7) var = h.m_frm;                     \
   if (RVKVM_UNLIKELY(var > 4)) ILLEGAL()
 #define FS1 unbox32(f[ip->rs1])
 #define FS2 unbox32(f[ip->rs2])
-#define FS3 unbox32(f[ip->aux & 31])
+#define FS3 unbox32(f[(ip->imm >> 8) & 31])
 #define FD1 f[ip->rs1]
 #define FD2 f[ip->rs2]
-#define FD3 f[ip->aux & 31]
+#define FD3 f[(ip->imm >> 8) & 31]
 #define FRD f[ip->rd]
-// An FP operation: computes `expr` with `fl` accumulating fflags, then writes it with `write`.
 #define FP_OP_RM(write, expr)            \
   do {                                   \
     FP_CHECK();                          \
@@ -551,213 +400,6 @@ INSN(amomaxu_d) AMO_CAS(i64, static_cast<u64>(a) > static_cast<u64>(b) ? a : b);
 #define TO_F64(v) (FRD = (v))
 #define TO_X(v) (RD = static_cast<u64>(v))
 #define TO_X32(v) (RD = static_cast<u64>(static_cast<i64>(static_cast<i32>(v))))
-
-INSN(flw) {
-  FP_CHECK();
-  u32 v;
-  LOAD(u32, RS1 + IMM, v);
-  FRD = box32(v);
-  FP_DIRTY();
-  NEXT();
-}
-INSN(fsw) {
-  FP_CHECK();
-  STORE(u32, RS1 + IMM, static_cast<u32>(FD2));
-  NEXT();
-}
-INSN(fld) {
-  FP_CHECK();
-  u64 v;
-  LOAD(u64, RS1 + IMM, v);
-  FRD = v;
-  FP_DIRTY();
-  NEXT();
-}
-INSN(fsd) {
-  FP_CHECK();
-  STORE(u64, RS1 + IMM, FD2);
-  NEXT();
-}
-INSN(fmadd_s) FP_OP_RM(TO_F32, fpu::f32_fma(FS1, FS2, FS3, false, false, rm, fl));
-INSN(fmsub_s) FP_OP_RM(TO_F32, fpu::f32_fma(FS1, FS2, FS3, false, true, rm, fl));
-INSN(fnmsub_s) FP_OP_RM(TO_F32, fpu::f32_fma(FS1, FS2, FS3, true, false, rm, fl));
-INSN(fnmadd_s) FP_OP_RM(TO_F32, fpu::f32_fma(FS1, FS2, FS3, true, true, rm, fl));
-INSN(fadd_s) FP_OP_RM(TO_F32, fpu::f32_add(FS1, FS2, rm, fl));
-INSN(fsub_s) FP_OP_RM(TO_F32, fpu::f32_sub(FS1, FS2, rm, fl));
-INSN(fmul_s) FP_OP_RM(TO_F32, fpu::f32_mul(FS1, FS2, rm, fl));
-INSN(fdiv_s) FP_OP_RM(TO_F32, fpu::f32_div(FS1, FS2, rm, fl));
-INSN(fsqrt_s) FP_OP_RM(TO_F32, fpu::f32_sqrt(FS1, rm, fl));
-INSN(fsgnj_s) FP_OP(TO_F32, (FS1 & 0x7fffffffu) | (FS2 & 0x80000000u));
-INSN(fsgnjn_s) FP_OP(TO_F32, (FS1 & 0x7fffffffu) | (~FS2 & 0x80000000u));
-INSN(fsgnjx_s) FP_OP(TO_F32, FS1 ^ (FS2 & 0x80000000u));
-INSN(fmin_s) FP_OP(TO_F32, fpu::f32_min(FS1, FS2, fl));
-INSN(fmax_s) FP_OP(TO_F32, fpu::f32_max(FS1, FS2, fl));
-INSN(fcvt_w_s) FP_OP_RM(TO_X32, fpu::f32_to_i32(FS1, rm, fl));
-INSN(fcvt_wu_s) FP_OP_RM(TO_X32, fpu::f32_to_u32(FS1, rm, fl));
-INSN(fcvt_l_s) FP_OP_RM(TO_X, fpu::f32_to_i64(FS1, rm, fl));
-INSN(fcvt_lu_s) FP_OP_RM(TO_X, fpu::f32_to_u64(FS1, rm, fl));
-INSN(fmv_x_w) {
-  FP_CHECK();
-  RD = W(static_cast<u32>(FD1));
-  NEXT();
-}
-INSN(fclass_s) {
-  FP_CHECK();
-  RD = fpu::f32_classify(FS1);
-  NEXT();
-}
-INSN(feq_s) FP_OP(TO_X, fpu::f32_eq(FS1, FS2, fl));
-INSN(flt_s) FP_OP(TO_X, fpu::f32_lt(FS1, FS2, fl));
-INSN(fle_s) FP_OP(TO_X, fpu::f32_le(FS1, FS2, fl));
-INSN(fcvt_s_w) FP_OP_RM(TO_F32, fpu::i32_to_f32(static_cast<i32>(RS1), rm, fl));
-INSN(fcvt_s_wu) FP_OP_RM(TO_F32, fpu::u32_to_f32(static_cast<u32>(RS1), rm, fl));
-INSN(fcvt_s_l) FP_OP_RM(TO_F32, fpu::i64_to_f32(static_cast<i64>(RS1), rm, fl));
-INSN(fcvt_s_lu) FP_OP_RM(TO_F32, fpu::u64_to_f32(RS1, rm, fl));
-INSN(fmv_w_x) FP_OP(TO_F32, static_cast<u32>(RS1));
-INSN(fmadd_d) FP_OP_RM(TO_F64, fpu::f64_fma(FD1, FD2, FD3, false, false, rm, fl));
-INSN(fmsub_d) FP_OP_RM(TO_F64, fpu::f64_fma(FD1, FD2, FD3, false, true, rm, fl));
-INSN(fnmsub_d) FP_OP_RM(TO_F64, fpu::f64_fma(FD1, FD2, FD3, true, false, rm, fl));
-INSN(fnmadd_d) FP_OP_RM(TO_F64, fpu::f64_fma(FD1, FD2, FD3, true, true, rm, fl));
-INSN(fadd_d) FP_OP_RM(TO_F64, fpu::f64_add(FD1, FD2, rm, fl));
-INSN(fsub_d) FP_OP_RM(TO_F64, fpu::f64_sub(FD1, FD2, rm, fl));
-INSN(fmul_d) FP_OP_RM(TO_F64, fpu::f64_mul(FD1, FD2, rm, fl));
-INSN(fdiv_d) FP_OP_RM(TO_F64, fpu::f64_div(FD1, FD2, rm, fl));
-INSN(fsqrt_d) FP_OP_RM(TO_F64, fpu::f64_sqrt(FD1, rm, fl));
-INSN(fsgnj_d) FP_OP(TO_F64, (FD1 & ~(1ull << 63)) | (FD2 & (1ull << 63)));
-INSN(fsgnjn_d) FP_OP(TO_F64, (FD1 & ~(1ull << 63)) | (~FD2 & (1ull << 63)));
-INSN(fsgnjx_d) FP_OP(TO_F64, FD1 ^ (FD2 & (1ull << 63)));
-INSN(fmin_d) FP_OP(TO_F64, fpu::f64_min(FD1, FD2, fl));
-INSN(fmax_d) FP_OP(TO_F64, fpu::f64_max(FD1, FD2, fl));
-INSN(fcvt_s_d) FP_OP_RM(TO_F32, fpu::f64_to_f32(FD1, rm, fl));
-INSN(fcvt_d_s) FP_OP_RM(TO_F64, fpu::f32_to_f64(FS1, fl));
-INSN(feq_d) FP_OP(TO_X, fpu::f64_eq(FD1, FD2, fl));
-INSN(flt_d) FP_OP(TO_X, fpu::f64_lt(FD1, FD2, fl));
-INSN(fle_d) FP_OP(TO_X, fpu::f64_le(FD1, FD2, fl));
-INSN(fclass_d) {
-  FP_CHECK();
-  RD = fpu::f64_classify(FD1);
-  NEXT();
-}
-INSN(fcvt_w_d) FP_OP_RM(TO_X32, fpu::f64_to_i32(FD1, rm, fl));
-INSN(fcvt_wu_d) FP_OP_RM(TO_X32, fpu::f64_to_u32(FD1, rm, fl));
-INSN(fcvt_l_d) FP_OP_RM(TO_X, fpu::f64_to_i64(FD1, rm, fl));
-INSN(fcvt_lu_d) FP_OP_RM(TO_X, fpu::f64_to_u64(FD1, rm, fl));
-INSN(fcvt_d_w) FP_OP_RM(TO_F64, fpu::i32_to_f64(static_cast<i32>(RS1), rm, fl));
-INSN(fcvt_d_wu) FP_OP_RM(TO_F64, fpu::u32_to_f64(static_cast<u32>(RS1), rm, fl));
-INSN(fcvt_d_l) FP_OP_RM(TO_F64, fpu::i64_to_f64(static_cast<i64>(RS1), rm, fl));
-INSN(fcvt_d_lu) FP_OP_RM(TO_F64, fpu::u64_to_f64(RS1, rm, fl));
-INSN(fmv_x_d) {
-  FP_CHECK();
-  RD = FD1;
-  NEXT();
-}
-INSN(fmv_d_x) FP_OP(TO_F64, RS1);
-
-  // ------------------------------------------------------------------------------------------
-  // Zba, Zbb, Zbs, Zicond
-
-INSN(sh1add) RD = (RS1 << 1) + RS2; NEXT();
-INSN(sh2add) RD = (RS1 << 2) + RS2; NEXT();
-INSN(sh3add) RD = (RS1 << 3) + RS2; NEXT();
-INSN(add_uw) RD = static_cast<u32>(RS1) + RS2; NEXT();
-INSN(sh1add_uw) RD = (static_cast<u64>(static_cast<u32>(RS1)) << 1) + RS2; NEXT();
-INSN(sh2add_uw) RD = (static_cast<u64>(static_cast<u32>(RS1)) << 2) + RS2; NEXT();
-INSN(sh3add_uw) RD = (static_cast<u64>(static_cast<u32>(RS1)) << 3) + RS2; NEXT();
-INSN(slli_uw) RD = static_cast<u64>(static_cast<u32>(RS1)) << IMM; NEXT();
-INSN(andn) RD = RS1 & ~RS2; NEXT();
-INSN(orn) RD = RS1 | ~RS2; NEXT();
-INSN(xnor) RD = ~(RS1 ^ RS2); NEXT();
-INSN(clz) RD = RS1 ? static_cast<u64>(__builtin_clzll(RS1)) : 64; NEXT();
-INSN(clzw) RD = static_cast<u32>(RS1) ? static_cast<u64>(__builtin_clz(static_cast<u32>(RS1))) : 32; NEXT();
-INSN(ctz) RD = RS1 ? static_cast<u64>(__builtin_ctzll(RS1)) : 64; NEXT();
-INSN(ctzw) RD = static_cast<u32>(RS1) ? static_cast<u64>(__builtin_ctz(static_cast<u32>(RS1))) : 32; NEXT();
-INSN(cpop) RD = static_cast<u64>(__builtin_popcountll(RS1)); NEXT();
-INSN(cpopw) RD = static_cast<u64>(__builtin_popcount(static_cast<u32>(RS1))); NEXT();
-INSN(max) RD = static_cast<i64>(RS1) > static_cast<i64>(RS2) ? RS1 : RS2; NEXT();
-INSN(maxu) RD = RS1 > RS2 ? RS1 : RS2; NEXT();
-INSN(min) RD = static_cast<i64>(RS1) < static_cast<i64>(RS2) ? RS1 : RS2; NEXT();
-INSN(minu) RD = RS1 < RS2 ? RS1 : RS2; NEXT();
-INSN(sext_b) RD = static_cast<u64>(static_cast<i64>(static_cast<i8>(RS1))); NEXT();
-INSN(sext_h) RD = static_cast<u64>(static_cast<i64>(static_cast<i16>(RS1))); NEXT();
-INSN(zext_h) RD = static_cast<u16>(RS1); NEXT();
-INSN(rol) { unsigned s = RS2 & 63; RD = (RS1 << s) | (RS1 >> ((64 - s) & 63)); NEXT(); }
-INSN(rolw) {
-  u32 v = static_cast<u32>(RS1);
-  unsigned s = RS2 & 31;
-  RD = W((v << s) | (v >> ((32 - s) & 31)));
-  NEXT();
-}
-INSN(ror) { unsigned s = RS2 & 63; RD = (RS1 >> s) | (RS1 << ((64 - s) & 63)); NEXT(); }
-INSN(rorw) {
-  u32 v = static_cast<u32>(RS1);
-  unsigned s = RS2 & 31;
-  RD = W((v >> s) | (v << ((32 - s) & 31)));
-  NEXT();
-}
-INSN(rori) { unsigned s = static_cast<unsigned>(IMM) & 63; RD = (RS1 >> s) | (RS1 << ((64 - s) & 63)); NEXT(); }
-INSN(roriw) {
-  u32 v = static_cast<u32>(RS1);
-  unsigned s = static_cast<unsigned>(IMM) & 31;
-  RD = W((v >> s) | (v << ((32 - s) & 31)));
-  NEXT();
-}
-INSN(orc_b) {
-  u64 v = RS1, r = 0;
-  for (unsigned i = 0; i < 64; i += 8)
-    if ((v >> i) & 0xff) r |= 0xffull << i;
-  RD = r;
-  NEXT();
-}
-INSN(rev8) RD = __builtin_bswap64(RS1); NEXT();
-INSN(bclr) RD = RS1 & ~(1ull << (RS2 & 63)); NEXT();
-INSN(bclri) RD = RS1 & ~(1ull << (IMM & 63)); NEXT();
-INSN(bext) RD = (RS1 >> (RS2 & 63)) & 1; NEXT();
-INSN(bexti) RD = (RS1 >> (IMM & 63)) & 1; NEXT();
-INSN(binv) RD = RS1 ^ (1ull << (RS2 & 63)); NEXT();
-INSN(binvi) RD = RS1 ^ (1ull << (IMM & 63)); NEXT();
-INSN(bset) RD = RS1 | (1ull << (RS2 & 63)); NEXT();
-INSN(bseti) RD = RS1 | (1ull << (IMM & 63)); NEXT();
-INSN(czero_eqz) RD = RS2 == 0 ? 0 : RS1; NEXT();
-INSN(czero_nez) RD = RS2 != 0 ? 0 : RS1; NEXT();
-
-  // ------------------------------------------------------------------------------------------
-  // Privileged instructions. Virtual-instruction (22) only where HS-mode would have allowed the
-  // instruction; anything an M-level control forbids stays illegal (9.6.1, docs/h-extension.md).
-
-INSN(mret) {
-  if (h.m_priv != Priv::M) ILLEGAL();
-  h.do_mret();
-  pc = h.m_pc;
-  --n;
-  goto L_new_chunk;
-}
-INSN(sret) {
-  if (h.m_virt) {
-    if (h.m_priv == Priv::U || (h.m_hstatus & hstatus::VTSR)) VIRTUAL();
-  } else {
-    if (h.m_priv == Priv::U || (h.m_priv == Priv::S && (h.m_mstatus & mstatus::TSR))) ILLEGAL();
-  }
-  h.do_sret();
-  pc = h.m_pc;
-  --n;
-  goto L_new_chunk;
-}
-INSN(wfi) {
-  if (h.m_priv != Priv::M) {
-    if (h.m_mstatus & mstatus::TW) ILLEGAL();
-    if (h.m_virt) {
-      if (h.m_priv == Priv::U || (h.m_hstatus & hstatus::VTW)) VIRTUAL();
-    } else if (h.m_priv == Priv::U) {
-      ILLEGAL();
-    }
-  }
-  pc += LEN();
-  --n;
-  h.m_insn_in_flight = static_cast<u64>(chunk - n);
-  if (h.wfi_wakeup_pending()) goto L_new_chunk;
-  reason = StopReason::wfi;
-  goto L_exit;
-}
 #define SFENCE_CHECK(tvm_applies)                                                  \
   do {                                                                             \
     if (h.m_virt) {                                                                \
@@ -768,49 +410,12 @@ INSN(wfi) {
       ILLEGAL();                                                                   \
     }                                                                              \
   } while (0)
-INSN(sfence_vma) {
-  SFENCE_CHECK(true);
-  h.tlb_flush(RS1, ip->rs1 == 0);
-  SYNC_NEXT();
-}
-INSN(sinval_vma) {
-  SFENCE_CHECK(true);
-  h.tlb_flush(RS1, ip->rs1 == 0);
-  SYNC_NEXT();
-}
-INSN(sfence_w_inval) SFENCE_CHECK(false); NEXT();
-INSN(sfence_inval_ir) SFENCE_CHECK(false); NEXT();
 #define HFENCE_CHECK(is_gvma)                                                        \
   do {                                                                               \
     if (h.m_virt) VIRTUAL();                                                         \
     if (h.m_priv == Priv::U) ILLEGAL();                                              \
     if ((is_gvma) && h.m_priv == Priv::S && (h.m_mstatus & mstatus::TVM)) ILLEGAL(); \
   } while (0)
-INSN(hfence_vvma) {
-  HFENCE_CHECK(false);
-  h.tlb_flush(RS1, ip->rs1 == 0);
-  SYNC_NEXT();
-}
-INSN(hinval_vvma) {
-  HFENCE_CHECK(false);
-  h.tlb_flush(RS1, ip->rs1 == 0);
-  SYNC_NEXT();
-}
-// A G-stage change can alter any guest translation: drop them all.
-INSN(hfence_gvma) {
-  HFENCE_CHECK(true);
-  h.tlb_flush(0, true);
-  SYNC_NEXT();
-}
-INSN(hinval_gvma) {
-  HFENCE_CHECK(true);
-  h.tlb_flush(0, true);
-  SYNC_NEXT();
-}
-
-  // ------------------------------------------------------------------------------------------
-  // H: loads and stores as though V=1 at privilege hstatus.SPVP (9.3.2).
-
 #define HLSV_CHECK()                                                       \
   do {                                                                     \
     if (h.m_virt) VIRTUAL();                                               \
@@ -839,21 +444,17 @@ INSN(hinval_gvma) {
     if (!h.store_mode(RS1, &v_, sizeof(T), m_, trap)) goto L_mem_fault;                          \
     NEXT();                                                                                      \
   } while (0)
-INSN(hlv_b) HLV_OP(i8, false);
-INSN(hlv_bu) HLV_OP(u8, false);
-INSN(hlv_h) HLV_OP(i16, false);
-INSN(hlv_hu) HLV_OP(u16, false);
-INSN(hlvx_hu) HLV_OP(u16, true);
-INSN(hlv_w) HLV_OP(i32, false);
-INSN(hlvx_wu) HLV_OP(u32, true);
-INSN(hlv_wu) HLV_OP(u32, false);
-INSN(hlv_d) HLV_OP(u64, false);
-INSN(hsv_b) HSV_OP(u8);
-INSN(hsv_h) HSV_OP(u16);
-INSN(hsv_w) HSV_OP(u32);
-INSN(hsv_d) HSV_OP(u64);
 
-INSN(illegal) ILLEGAL();
+#define INSN(name) RVKVM_CAT(L4_, name):
+#define ILEN 4u
+#include "hart/interp_handlers.inc"
+#undef INSN
+#undef ILEN
+#define INSN(name) RVKVM_CAT(L2_, name):
+#define ILEN 2u
+#include "hart/interp_handlers.inc"
+#undef INSN
+#undef ILEN
 }
 
 }  // namespace rvkvm

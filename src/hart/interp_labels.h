@@ -3,8 +3,10 @@
 #include "isa/isa.h"
 
 namespace rvkvm {
-inline constexpr std::size_t kLabelDecodeIndex = isa::kOpCount;      // decode lazily, then execute
-inline constexpr std::size_t kLabelLookupIndex = isa::kOpCount + 1;  // fresh fetch lookup at pc
-inline constexpr std::size_t kLabelCount = isa::kOpCount + 2;
+// Handlers for 4-byte encodings come first, then the same handlers for compressed encodings.
+inline constexpr std::size_t kLabelCompressedBase = isa::kOpCount;
+inline constexpr std::size_t kLabelDecodeIndex = 2 * isa::kOpCount;      // decode lazily, then execute
+inline constexpr std::size_t kLabelLookupIndex = 2 * isa::kOpCount + 1;  // fresh fetch lookup at pc
+inline constexpr std::size_t kLabelCount = 2 * isa::kOpCount + 2;
 extern const void* const* g_interp_labels;
 }  // namespace rvkvm

@@ -115,6 +115,7 @@ class SimMachine::Finisher final : public MmioDevice {
 };
 
 SimMachine::SimMachine(const SimConfig& cfg) : m_cfg(cfg), m_ram(cfg.ram_size) {
+  if (!m_ram) throw std::bad_alloc();
   m_bus.add_ram(cfg.ram_base, cfg.ram_size, m_ram.data());
   HartConfig hc;
   hc.clock = cfg.clock;

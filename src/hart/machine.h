@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/elf.h"
+#include "common/host_memory.h"
 #include "common/uart16550.h"
 #include "hart/hart.h"
 
@@ -55,7 +56,7 @@ class SimMachine {
 
   SimConfig m_cfg;
   Bus m_bus;
-  std::vector<u8> m_ram;
+  HostMemory m_ram;
   std::unique_ptr<Hart> m_hart;
   std::unique_ptr<Clint> m_clint;
   std::unique_ptr<UartDevice> m_uart;

@@ -9,8 +9,6 @@ namespace rvkvm {
 namespace {
 
 constexpr u64 kPageMask = 0xfff;
-constexpr u64 kTagVpnMask = (1ull << 52) - 1;
-constexpr unsigned kCtxShift = 52;
 constexpr std::size_t kMaxContexts = 64;
 constexpr std::size_t kMaxDecodedPages = 2048;
 
@@ -85,7 +83,7 @@ Hart::XlateMode Hart::data_mode() const {
   return {p, false, (m_mstatus & mstatus::SUM) != 0, hs_mxr, hs_mxr, false};
 }
 
-u64 Hart::ctx_tag(const XlateMode& m) {
+Hart::CtxKey Hart::ctx_key(const XlateMode& m) const {
   CtxKey key{};
   key.words[0] = static_cast<u64>(m.priv) | (u64{m.virt} << 2) | (u64{m.sum} << 3) | (u64{m.mxr} << 4) |
                  (u64{m.hs_mxr} << 5) | (u64{m.hlvx} << 6);
@@ -99,62 +97,74 @@ u64 Hart::ctx_tag(const XlateMode& m) {
       key.words[4] = m_menvcfg;
     }
   }
+  return key;
+}
+
+void Hart::TlbSet::clear() {
+  for (auto& e : load) e = {};
+  for (auto& e : store) e = {};
+  for (auto& e : fetch) e = {};
+  used = false;
+}
+
+Hart::TlbSet* Hart::ctx_set(const CtxKey& key) {
   for (std::size_t i = 0; i < m_ctx_keys.size(); ++i)
-    if (m_ctx_keys[i] == key) return static_cast<u64>(i + 1) << kCtxShift;
-  if (m_ctx_keys.size() >= kMaxContexts) {
-    // Out of context ids: start over with empty TLBs.
-    m_ctx_keys.clear();
-    for (auto& e : m_tlb_load) e = {};
-    for (auto& e : m_tlb_store) e = {};
-    for (auto& e : m_tlb_fetch) e = {};
-  }
+    if (m_ctx_keys[i] == key) return m_tlb_sets[i].get();
   m_ctx_keys.push_back(key);
-  return static_cast<u64>(m_ctx_keys.size()) << kCtxShift;
+  auto set = std::make_unique<TlbSet>();
+  set->clear();
+  m_tlb_sets.push_back(std::move(set));
+  return m_tlb_sets.back().get();
 }
 
 void Hart::update_contexts() {
-  m_ctx_fetch = ctx_tag(fetch_mode());
-  m_ctx_data = ctx_tag(data_mode());
+  CtxKey fk = ctx_key(fetch_mode()), dk = ctx_key(data_mode());
+  if (m_ctx_keys.size() + 2 > kMaxContexts) {
+    // Out of contexts: start over with empty TLBs.
+    m_ctx_keys.clear();
+    m_tlb_sets.clear();
+  }
+  m_tlb_fetch = ctx_set(fk);
+  m_tlb_data = ctx_set(dk);
   auto fs = [](u64 s) { return (s & mstatus::FS) >> mstatus::kFsShift; };
   m_fp_on = fs(m_mstatus) != 0 && (!m_virt || fs(m_vsstatus) != 0);
   m_fs_dirty = fs(m_mstatus) == 3 && (!m_virt || fs(m_vsstatus) == 3);
 }
 
 void Hart::tlb_flush(u64 va, bool all) {
-  if (all) {
-    for (auto& e : m_tlb_load) e = {};
-    for (auto& e : m_tlb_store) e = {};
-    for (auto& e : m_tlb_fetch) e.tag = ~0ull, e.page = nullptr;
-    return;
+  // Dropping the slot of this page in every context over-flushes, which is always allowed.
+  u64 page = va & ~kPageMask;
+  unsigned i = (va >> 12) & (kTlbSize - 1);
+  for (auto& set : m_tlb_sets) {
+    if (!set->used) continue;
+    if (all) {
+      set->clear();
+      continue;
+    }
+    if (set->load[i].tag == page) set->load[i] = {};
+    if (set->store[i].tag == page) set->store[i] = {};
+    if (set->fetch[i].tag == page) set->fetch[i] = {};
   }
-  // Entries are tagged by context; dropping the slot of this page in every context over-flushes,
-  // which is always allowed.
-  u64 vpn = va >> 12;
-  unsigned i = vpn & (kTlbSize - 1);
-  if ((m_tlb_load[i].tag & kTagVpnMask) == vpn) m_tlb_load[i] = {};
-  if ((m_tlb_store[i].tag & kTagVpnMask) == vpn) m_tlb_store[i] = {};
-  if ((m_tlb_fetch[i].tag & kTagVpnMask) == vpn) m_tlb_fetch[i].tag = ~0ull, m_tlb_fetch[i].page = nullptr;
 }
 
 void Hart::flush_all_caches() {
-  for (auto& e : m_tlb_load) e = {};
-  for (auto& e : m_tlb_store) e = {};
-  for (auto& e : m_tlb_fetch) e = {};
   m_ctx_keys.clear();
+  m_tlb_sets.clear();
   drop_decoded_pages();
   update_contexts();
 }
 
 void Hart::drop_decoded_pages() {
-  for (auto& e : m_tlb_fetch) e.page = nullptr, e.tag = ~0ull;
+  for (auto& set : m_tlb_sets)
+    for (auto& e : set->fetch) e = {};
   m_pages.clear();
 }
 
-void Hart::fill_tlb(TlbEntry* tlb, u64 ctx, u64 va, u8* host_page) {
-  u64 vpn = va >> 12;
-  TlbEntry& e = tlb[vpn & (kTlbSize - 1)];
-  e.tag = vpn | ctx;
-  e.host_off = reinterpret_cast<u64>(host_page) - (va & ~kPageMask);
+void Hart::fill_tlb(TlbEntry* tlb, u64 va, u8* host_page) {
+  m_tlb_data->used = true;
+  TlbEntry& e = tlb[(va >> 12) & (kTlbSize - 1)];
+  e.tag = va & ~kPageMask;
+  e.host_off = reinterpret_cast<u64>(host_page) - e.tag;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,7 +359,7 @@ bool Hart::load_mode(u64 va, void* out, unsigned size, const XlateMode& m, TrapI
     if (!m.hlvx) {
       const XlateMode cur = data_mode();
       if (cur.priv == m.priv && cur.virt == m.virt && cur.sum == m.sum && cur.mxr == m.mxr)
-        fill_tlb(m_tlb_load.data(), m_ctx_data, va, h);
+        fill_tlb(m_tlb_data->load.data(), va, h);
     }
     return true;
   }
@@ -397,7 +407,7 @@ bool Hart::store_mode(u64 va, const void* in, unsigned size, const XlateMode& m,
     } else {
       const XlateMode cur = data_mode();
       if (cur.priv == m.priv && cur.virt == m.virt && cur.sum == m.sum && cur.mxr == m.mxr)
-        fill_tlb(m_tlb_store.data(), m_ctx_data, va, h);
+        fill_tlb(m_tlb_data->store.data(), va, h);
     }
     return true;
   }
@@ -421,10 +431,9 @@ u8* Hart::amo_ptr(u64 va, unsigned size, bool is_lr, TrapInfo& t) {
     t.gva = m_virt;
     return nullptr;
   }
-  u64 vpn = va >> 12;
   if (!is_lr) {
-    const TlbEntry& e = m_tlb_store[vpn & (kTlbSize - 1)];
-    if (e.tag == (vpn | m_ctx_data)) return reinterpret_cast<u8*>(va + e.host_off);
+    const TlbEntry& e = m_tlb_data->store[(va >> 12) & (kTlbSize - 1)];
+    if (e.tag == (va & ~kPageMask)) return reinterpret_cast<u8*>(va + e.host_off);
   }
   XlateMode m = data_mode();
   u64 pa;
@@ -442,7 +451,7 @@ u8* Hart::amo_ptr(u64 va, unsigned size, bool is_lr, TrapInfo& t) {
     if (m_pages.count(h))
       note_code_page_store(h + (va & kPageMask), size);
     else
-      fill_tlb(m_tlb_store.data(), m_ctx_data, va, h);
+      fill_tlb(m_tlb_data->store.data(), va, h);
   }
   return h + (va & kPageMask);
 }
@@ -501,10 +510,10 @@ Hart::DecodedPage* Hart::decoded_page_for(const u8* host_page) {
   page->insns[kPageInsns].label = g_interp_labels[kLabelLookupIndex];
   page->insns[kPageInsns + 1].label = g_interp_labels[kLabelLookupIndex];
   // Stores to this page must now take the slow path, which keeps the decoded copy coherent.
-  for (auto& e : m_tlb_store) {
-    if (e.tag == ~0ull) continue;
-    u64 host = ((e.tag & kTagVpnMask) << 12) + e.host_off;
-    if (host == reinterpret_cast<u64>(host_page)) e = {};
+  for (auto& set : m_tlb_sets) {
+    if (!set->used) continue;
+    for (auto& e : set->store)
+      if (e.tag != ~0ull && e.tag + e.host_off == reinterpret_cast<u64>(host_page)) e = {};
   }
   ++m_stats.decoded_pages;
   DecodedPage* raw = page.get();
@@ -525,11 +534,11 @@ Hart::DecodedPage* Hart::fetch_page(u64 pc, TrapInfo& t) {
     return nullptr;
   }
   DecodedPage* page = decoded_page_for(h);
-  u64 vpn = pc >> 12;
-  FetchTlbEntry& e = m_tlb_fetch[vpn & (kTlbSize - 1)];
-  e.tag = vpn | m_ctx_fetch;
-  e.host_off = reinterpret_cast<u64>(h) - (pc & ~kPageMask);
+  FetchTlbEntry& e = m_tlb_fetch->fetch[(pc >> 12) & (kTlbSize - 1)];
+  e.tag = pc & ~kPageMask;
+  e.host_off = reinterpret_cast<u64>(h) - e.tag;
   e.page = page;
+  m_tlb_fetch->used = true;
   return page;
 }
 
