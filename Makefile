@@ -24,11 +24,12 @@ check: build build-asan
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS) -L unit
 
+# Until `rvkvm run` boots Linux, the default guest is the bare-metal compute benchmark.
 run: build
-	@$(BUILD)/bench/programs/hello.sh $(BUILD)
+	@$(BUILD)/rvkvm sim --elf $(BUILD)/bench/compute.elf --stats
 
 bench: build
-	@bash bench/run.sh $(BUILD)
+	@bash bench/sim.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

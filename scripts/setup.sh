@@ -10,7 +10,7 @@ packages=(
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   gcc-riscv64-linux-gnu
   qemu-system-misc
-  apt-utils debian-archive-keyring xz-utils cpio zstd
+  apt-utils debian-archive-keyring xz-utils cpio zstd bc linux-perf valgrind
 )
 
 missing=()
