@@ -6,39 +6,56 @@
 namespace rvkvm {
 namespace {
 bool overlaps(u64 a, u64 as, u64 b, u64 bs) { return a < b + bs && b < a + as; }
+bool identity(const Bus::Ram& r) { return reinterpret_cast<u64>(r.host) == r.base; }
 }  // namespace
+
+Bus::Bus() { publish({}); }
+
+void Bus::publish(std::vector<Ram> next) {
+  auto snap = std::make_unique<const std::vector<Ram>>(std::move(next));
+  m_rams.store(snap.get(), std::memory_order_release);
+  m_snapshots.push_back(std::move(snap));
+}
 
 bool Bus::add_ram(u64 base, u64 size, u8* host) {
   if (size == 0 || base + size < base) return false;
-  for (auto& r : m_rams)
-    if (overlaps(base, size, r.base, r.size)) return false;
-  for (auto& d : m_devices)
+  std::lock_guard lock(m_write_mu);
+  Ram nr{base, size, host};
+  const auto& cur = *m_rams.load(std::memory_order_acquire);
+  for (const Ram& r : cur)
+    if (overlaps(base, size, r.base, r.size) && !(identity(r) && identity(nr))) return false;
+  for (const Device& d : m_devices)
     if (overlaps(base, size, d.base, d.size)) return false;
-  m_rams.push_back({base, size, host});
+  std::vector<Ram> next = cur;
+  next.push_back(nr);
+  publish(std::move(next));
   return true;
 }
 
-bool Bus::remove_ram(u64 base) {
-  auto it = std::find_if(m_rams.begin(), m_rams.end(), [&](const Ram& r) { return r.base == base; });
-  if (it == m_rams.end()) return false;
-  m_rams.erase(it);
+bool Bus::remove_ram(u64 base, u64 size) {
+  std::lock_guard lock(m_write_mu);
+  std::vector<Ram> next = *m_rams.load(std::memory_order_acquire);
+  auto it = std::find_if(next.begin(), next.end(), [&](const Ram& r) { return r.base == base && r.size == size; });
+  if (it == next.end()) return false;
+  next.erase(it);
+  publish(std::move(next));
   return true;
 }
 
 bool Bus::add_device(u64 base, u64 size, MmioDevice* dev) {
   if (size == 0 || base + size < base) return false;
-  for (auto& r : m_rams)
+  std::lock_guard lock(m_write_mu);
+  for (const Ram& r : *m_rams.load(std::memory_order_acquire))
     if (overlaps(base, size, r.base, r.size)) return false;
-  for (auto& d : m_devices)
+  for (const Device& d : m_devices)
     if (overlaps(base, size, d.base, d.size)) return false;
   m_devices.push_back({base, size, dev});
   return true;
 }
 
 u8* Bus::ram_ptr(u64 paddr, u64 len) const {
-  for (const Ram& r : m_rams) {
+  for (const Ram& r : *m_rams.load(std::memory_order_acquire))
     if (paddr - r.base < r.size && len <= r.size - (paddr - r.base)) return r.host + (paddr - r.base);
-  }
   return nullptr;
 }
 

@@ -2,7 +2,13 @@
 // The physical address space seen by a hart: RAM ranges backed by host memory, and MMIO devices.
 // In the full-machine world these are the machine's RAM and devices. In the hypervisor world the
 // "physical" addresses are host addresses (host-physical = host-virtual) and there are no devices:
-// every range is a memory slot or a page-table pool page handed out by the hypervisor.
+// every range is a memory slot or the page-table pool handed out by the hypervisor.
+//
+// Harts on several threads read the RAM list while the hypervisor changes memory slots, so the
+// list is an immutable snapshot published atomically; replaced snapshots live until the bus dies.
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "common/types.h"
@@ -31,9 +37,13 @@ class Bus {
     MmioDevice* dev;
   };
 
-  // Ranges must not overlap; returns false if they would.
+  Bus();
+  // Ranges must not overlap, except identity-mapped ranges (base == host address), which may
+  // overlap each other because they name the same host memory. Returns false on a conflict.
   bool add_ram(u64 base, u64 size, u8* host);
-  bool remove_ram(u64 base);
+  // Removes one range added with exactly this base and size.
+  bool remove_ram(u64 base, u64 size);
+  // Devices are added while the machine is built, before any hart runs.
   bool add_device(u64 base, u64 size, MmioDevice* dev);
 
   // Host pointer for [paddr, paddr + len) if it lies inside one RAM range, else nullptr.
@@ -45,11 +55,14 @@ class Bus {
   bool write_bytes(u64 paddr, const void* src, u64 len) const;
   bool read_bytes(u64 paddr, void* dst, u64 len) const;
 
-  [[nodiscard]] const std::vector<Ram>& rams() const { return m_rams; }
+  [[nodiscard]] std::vector<Ram> rams() const { return *m_rams.load(std::memory_order_acquire); }
 
  private:
   const Device* find_device(u64 paddr, unsigned size) const;
-  std::vector<Ram> m_rams;
+  void publish(std::vector<Ram> next);
+  std::mutex m_write_mu;
+  std::atomic<const std::vector<Ram>*> m_rams{nullptr};
+  std::vector<std::unique_ptr<const std::vector<Ram>>> m_snapshots;
   std::vector<Device> m_devices;
 };
 

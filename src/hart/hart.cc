@@ -53,6 +53,12 @@ u64 host_monotonic_ns() {
   return static_cast<u64>(ts.tv_sec) * 1'000'000'000ull + static_cast<u64>(ts.tv_nsec);
 }
 
+// One epoch for the whole process, so that every hart (every VCPU) reads the same time.
+u64 process_epoch_ns() {
+  static const u64 epoch = host_monotonic_ns();
+  return epoch;
+}
+
 bool valid_atp_mode(u64 mode) {
   return mode == atp::Bare || mode == atp::Sv39 || mode == atp::Sv48 || mode == atp::Sv57;
 }
@@ -64,8 +70,18 @@ u64 s_to_vs_bits(u64 v) { return (v & irq::kSMask) << 1; }
 
 }  // namespace
 
+u64 host_clock_ticks(u64 hz) {
+  u64 ns = host_monotonic_ns() - process_epoch_ns();
+  return static_cast<u64>((static_cast<u128>(ns) * hz) / 1'000'000'000ull);
+}
+
+u64 host_clock_deadline_ns(u64 ticks, u64 hz) {
+  u128 ns = (static_cast<u128>(ticks) * 1'000'000'000ull + hz - 1) / hz;
+  u128 abs = ns + process_epoch_ns();
+  return abs > ~0ull ? ~0ull : static_cast<u64>(abs);
+}
+
 Hart::Hart(Bus& bus, const HartConfig& cfg) : m_bus(bus), m_cfg(cfg) {
-  m_host_epoch_ns = host_monotonic_ns();
   // Probe-able VMID width of 14 bits (hgatp.VMID is WARL; Linux discovers it by writing ones).
   m_hgatp_vmid_mask = ((1ull << 14) - 1) << atp::kAsidShift;
   reset(0);
@@ -109,8 +125,7 @@ void Hart::set_priv(Priv p, bool v) {
 u64 Hart::time_now() const {
   if (m_cfg.clock == ClockKind::instret)
     return (m_instret + m_insn_in_flight) / m_cfg.insns_per_tick + m_time_offset;
-  u64 ns = host_monotonic_ns() - m_host_epoch_ns;
-  return static_cast<u64>((static_cast<u128>(ns) * m_cfg.timebase_hz) / 1'000'000'000ull) + m_time_offset;
+  return host_clock_ticks(m_cfg.timebase_hz) + m_time_offset;
 }
 
 void Hart::advance_time_to(u64 t) {
@@ -438,8 +453,8 @@ bool Hart::read_csr_raw(u16 num, u64& v) {
     case csr::fflags: v = m_fflags; return true;
     case csr::frm: v = m_frm; return true;
     case csr::fcsr: v = (m_frm << 5) | m_fflags; return true;
-    case csr::cycle: case csr::mcycle: v = m_instret + m_insn_in_flight + m_mcycle_offset; return true;
-    case csr::instret: case csr::minstret: v = m_instret + m_insn_in_flight + m_minstret_offset; return true;
+    case csr::cycle: case csr::mcycle: v = counter_value(false); return true;
+    case csr::instret: case csr::minstret: v = counter_value(true); return true;
     case csr::time: v = time_now() + (m_virt ? m_htimedelta : 0); return true;
 
     case csr::sstatus: v = read_sstatus_view(m_mstatus); return true;
@@ -544,10 +559,17 @@ bool Hart::csr_write(u16 num, u64 v, bool& sync) {
     default:
       break;
   }
-  return write_csr_raw(num, v);
+  return write_csr_internal(num, v);
 }
 
 bool Hart::write_csr_raw(u16 num, u64 v) {
+  // The host may change anything the cached translation context or FP enable depend on.
+  bool ok = write_csr_internal(num, v);
+  update_contexts();
+  return ok;
+}
+
+bool Hart::write_csr_internal(u16 num, u64 v) {
   auto set_fs_dirty = [&] {
     m_mstatus |= mstatus::FS;
     if (m_virt) m_vsstatus |= mstatus::FS;
@@ -557,8 +579,10 @@ bool Hart::write_csr_raw(u16 num, u64 v) {
     case csr::fflags: m_fflags = v & 31; set_fs_dirty(); return true;
     case csr::frm: m_frm = v & 7; set_fs_dirty(); return true;
     case csr::fcsr: m_fflags = v & 31; m_frm = (v >> 5) & 7; set_fs_dirty(); return true;
-    case csr::mcycle: m_mcycle_offset = v - (m_instret + m_insn_in_flight); return true;
-    case csr::minstret: m_minstret_offset = v - (m_instret + m_insn_in_flight); return true;
+    // A CSR write to a counter replaces the increment of the writing instruction (Zicsr 9.1), so
+    // the next instruction reads exactly the value written.
+    case csr::mcycle: set_counter(false, v); return true;
+    case csr::minstret: set_counter(true, v); return true;
 
     case csr::sstatus:
       m_mstatus = (m_mstatus & ~kSstatusWritable) | (v & kSstatusWritable);
@@ -647,7 +671,21 @@ bool Hart::write_csr_raw(u16 num, u64 v) {
       m_menvcfg = v & kEnvcfgWritable;
       m_henvcfg &= envcfg::FIOM | (m_menvcfg & (envcfg::ADUE | envcfg::PBMTE | envcfg::STCE));
       return true;
-    case csr::mcountinhibit: m_mcountinhibit = v & 0xfffffffd; return true;
+    case csr::mcountinhibit: {
+      // Freeze or resume cycle (bit 0) and instret (bit 2); the other counters read zero anyway.
+      u64 next = v & 0xfffffffd;
+      for (bool ir : {false, true}) {
+        u64 b = ir ? 4 : 1;
+        if ((next ^ m_mcountinhibit) & b) {
+          u64 cur = counter_value(ir);
+          (ir ? m_minstret_frozen : m_mcycle_frozen) = cur;
+          m_mcountinhibit ^= b;
+          if (!(next & b)) set_counter(ir, cur, false);
+        }
+      }
+      m_mcountinhibit = next;
+      return true;
+    }
     case csr::mscratch: m_mscratch = v; return true;
     case csr::mepc: m_mepc = v & ~1ull; return true;
     case csr::mcause: m_mcause = v; return true;
@@ -685,6 +723,21 @@ bool Hart::write_csr_raw(u16 num, u64 v) {
   if ((num >= csr::mhpmcounter3 && num <= csr::mhpmcounter31) || (num >= csr::mhpmevent3 && num <= csr::mhpmevent31)) return true;
   if (num >= csr::hpmcounter3 && num <= csr::hpmcounter31) return false;
   return false;
+}
+
+u64 Hart::counter_value(bool instret) const {
+  if (m_mcountinhibit & (instret ? 4 : 1)) return instret ? m_minstret_frozen : m_mcycle_frozen;
+  return m_instret + m_insn_in_flight + (instret ? m_minstret_offset : m_mcycle_offset);
+}
+
+void Hart::set_counter(bool instret, u64 v, bool by_insn) {
+  if (m_mcountinhibit & (instret ? 4 : 1)) {
+    (instret ? m_minstret_frozen : m_mcycle_frozen) = v;
+    return;
+  }
+  // When an instruction writes the counter, that instruction's own retirement must not count.
+  u64 base = m_instret + m_insn_in_flight + (by_insn ? 1 : 0);
+  (instret ? m_minstret_offset : m_mcycle_offset) = v - base;
 }
 
 bool Hart::csr_insn(u16 num, CsrOp op, u64 operand, bool do_read, bool do_write, u64& old, TrapInfo& t,

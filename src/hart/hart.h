@@ -38,6 +38,11 @@ enum class Access : u8 { fetch, load, store };
 // instructions, which makes bare-metal runs reproducible (WFI then skips ahead to the next timer).
 enum class ClockKind : u8 { host, instret };
 
+// The host clock shared by every hart with ClockKind::host: ticks of `hz` since a process-wide
+// epoch, and the CLOCK_MONOTONIC nanosecond value at which a tick count is reached.
+[[nodiscard]] u64 host_clock_ticks(u64 hz);
+[[nodiscard]] u64 host_clock_deadline_ns(u64 ticks, u64 hz);
+
 struct HartConfig {
   u64 hartid = 0;
   // Traps into HS-mode (and M-mode, which the hypervisor world never uses) stop run() instead of
@@ -95,6 +100,17 @@ class Hart {
   void advance_time_to(u64 t);
   // True if an interrupt that WFI waits for is pending (mip & mie != 0, after delegation views).
   [[nodiscard]] bool wfi_wakeup_pending();
+
+  // The hypervisor world (HartConfig::host_hs): the C++ hypervisor plays HS-mode.
+  // Executes SRET as HS-mode software would: enters the guest when hstatus.SPV is set.
+  void sret() { do_sret(); }
+  // Reads guest memory as HLV (or HLVX when `execute`) executed in HS-mode would: through the
+  // VS-stage and G-stage with the privilege in hstatus.SPVP. Returns false with the fault in `t`.
+  [[nodiscard]] bool guest_load(u64 gva, void* out, unsigned size, bool execute, TrapInfo& t);
+  [[nodiscard]] bool guest_store(u64 gva, const void* in, unsigned size, TrapInfo& t);
+  // What HFENCE.VVMA / SFENCE.VMA (one page, or all) and FENCE.I do, for remote fences.
+  void flush_tlb(u64 va, bool all) { tlb_flush(va, all); }
+  void fence_i() { drop_decoded_pages(); }
 
   // Tracing: when set, each executed instruction is printed (slow path; decode cache bypassed).
   void set_trace(std::FILE* out) { m_trace = out; }
@@ -198,6 +214,7 @@ class Hart {
                               bool& sync);
   [[nodiscard]] bool csr_read(u16 num, u64& v);           // already privilege-checked, with V aliasing
   [[nodiscard]] bool csr_write(u16 num, u64 v, bool& sync);
+  [[nodiscard]] bool write_csr_internal(u16 num, u64 v);
   [[nodiscard]] bool csr_access_trap(u16 num, bool write, TrapInfo& t);  // true if it traps
   [[nodiscard]] bool counter_access_trap(u16 num, TrapInfo& t);
   void write_mstatus(u64 v);
@@ -205,6 +222,8 @@ class Hart {
   [[nodiscard]] u64 read_sstatus_view(u64 full) const;
   void update_contexts();
   void update_sd();
+  [[nodiscard]] u64 counter_value(bool instret) const;
+  void set_counter(bool instret, u64 v, bool by_insn = true);
   void mark_fs_dirty();
   void tlb_flush(u64 va, bool all);
 
@@ -255,7 +274,7 @@ class Hart {
   u64 m_vsstatus = 0, m_vstvec = 0, m_vsscratch = 0, m_vsepc = 0, m_vscause = 0,
       m_vstval = 0, m_vsatp = 0, m_vstimecmp = ~0ull;
   u32 m_fflags = 0, m_frm = 0;
-  u64 m_mcycle_offset = 0, m_minstret_offset = 0;
+  u64 m_mcycle_offset = 0, m_minstret_offset = 0, m_mcycle_frozen = 0, m_minstret_frozen = 0;
   std::array<u64, 16> m_pmpcfg{};
   std::array<u64, 64> m_pmpaddr{};
   u64 m_hgatp_vmid_mask = 0;
@@ -268,7 +287,6 @@ class Hart {
 
   // Time.
   u64 m_time_offset = 0;
-  u64 m_host_epoch_ns = 0;
 
   u64 m_instret = 0;
   u64 m_insn_in_flight = 0;  // instructions retired in the current chunk, not yet in m_instret

@@ -303,7 +303,7 @@ L_exit : {
     u64 old_ = 0;                                                                                  \
     bool sync_ = false;                                                                            \
     u64 operand_ = (operand);                                                                      \
-    h.m_insn_in_flight = static_cast<u64>(chunk - n);                                              \
+    h.m_insn_in_flight = static_cast<u64>(chunk - n) - untimely;                                              \
     if (!h.csr_insn(static_cast<u16>(IMM & 0xfff), Hart::CsrOp::kind, operand_, ip->rd != 32, (writes), \
                     old_, trap, sync_))                                                            \
       goto L_raise_insn;                                                                           \

@@ -12,7 +12,7 @@ namespace {
 constexpr u64 kClintBase = 0x0200'0000, kClintSize = 0x10000;
 constexpr u64 kUartBase = 0x1000'0000, kUartSize = 0x100;
 constexpr u64 kFinisherBase = 0x0010'0000, kFinisherSize = 0x1000;
-constexpr u64 kSlice = 1u << 16;
+constexpr u64 kSlice = 1u << 13;  // also how often HTIF's tohost is polled
 constexpr u64 kSysWrite = 64;
 }  // namespace
 
