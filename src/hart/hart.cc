@@ -369,62 +369,47 @@ void Hart::write_vsstatus(u64 v) {
 
 u64 Hart::read_sstatus_view(u64 full) const { return full & mstatus::kSstatusMask; }
 
-bool Hart::counter_access_trap(u16 num, TrapInfo& t) {
-  unsigned idx = num & 31;
-  if (m_priv == Priv::M) return false;
-  if (!((m_mcounteren >> idx) & 1)) {
-    t.cause = cause::illegal_insn;
-    return true;
-  }
-  if (m_virt && !((m_hcounteren >> idx) & 1)) {
-    t.cause = cause::virtual_insn;
-    return true;
-  }
-  if (m_priv == Priv::U && !((m_scounteren >> idx) & 1)) {
-    t.cause = m_virt ? cause::virtual_insn : cause::illegal_insn;
-    return true;
-  }
-  return false;
-}
-
-// Privilege checks for a CSR instruction (2.1 of the privileged spec, 9.6.1 for V=1).
-// `t.cause` is set to illegal or virtual instruction when the access traps.
+// Privilege checks for a CSR instruction (privileged spec 2.1; 9.6.1 for V=1). A virtual-instruction
+// exception (22) is only for an access HS-mode would have been allowed to make: anything that
+// does not exist, or that an M-level control forbids, is an illegal instruction (2) in every mode.
 bool Hart::csr_access_trap(u16 num, bool write, TrapInfo& t) {
-  unsigned level = (num >> 8) & 3;
-  bool read_only = ((num >> 10) & 3) == 3;
+  const unsigned level = (num >> 8) & 3;
+  const bool read_only = ((num >> 10) & 3) == 3;
   auto illegal = [&] { t.cause = cause::illegal_insn; return true; };
   auto virt_insn = [&] { t.cause = cause::virtual_insn; return true; };
+  u64 ignored;
+  if (!read_csr_raw(num, ignored)) return illegal();  // no such CSR
   if (write && read_only) return illegal();
   if (level == 3 && m_priv != Priv::M) return illegal();
-  if (level == 2) {  // hypervisor and VS CSRs
+  const bool is_counter = num == csr::cycle || num == csr::time || num == csr::instret ||
+                          (num >= csr::hpmcounter3 && num <= csr::hpmcounter31);
+  const bool is_timecmp = num == csr::stimecmp || num == csr::vstimecmp;
+  // M-level gates.
+  if ((num == csr::fflags || num == csr::frm || num == csr::fcsr) &&
+      ((m_mstatus & mstatus::FS) == 0 || (m_virt && (m_vsstatus & mstatus::FS) == 0)))
+    return illegal();
+  if (m_priv != Priv::M) {
+    if (is_counter && !((m_mcounteren >> (num & 31)) & 1)) return illegal();
+    // Sstc (2.2): without STCE or mcounteren.TM, the comparators are illegal below M.
+    if (is_timecmp && (!(m_menvcfg & envcfg::STCE) || !(m_mcounteren & 2))) return illegal();
+  }
+  // Privilege level of the CSR number.
+  if (level == 2) {
     if (m_priv == Priv::U && !m_virt) return illegal();
     if (m_virt) return virt_insn();
   }
-  if (level == 1) {
-    if (m_priv == Priv::U) return m_virt ? virt_insn() : illegal();
+  if (level == 1 && m_priv == Priv::U) return m_virt ? virt_insn() : illegal();
+  // HS- and VS-level gates.
+  if (is_counter) {
+    if (m_virt && !((m_hcounteren >> (num & 31)) & 1)) return virt_insn();
+    if (m_priv == Priv::U && !((m_scounteren >> (num & 31)) & 1)) return m_virt ? virt_insn() : illegal();
   }
-  switch (num) {
-    case csr::fflags: case csr::frm: case csr::fcsr:
-      if ((m_mstatus & mstatus::FS) == 0 || (m_virt && (m_vsstatus & mstatus::FS) == 0)) return illegal();
-      return false;
-    case csr::cycle: case csr::time: case csr::instret:
-      return counter_access_trap(num, t);
-    case csr::satp:
-      if (!m_virt && m_priv == Priv::S && (m_mstatus & mstatus::TVM)) return illegal();
-      if (m_virt && (m_hstatus & hstatus::VTVM)) return virt_insn();
-      return false;
-    case csr::hgatp:
-      if (m_priv == Priv::S && (m_mstatus & mstatus::TVM)) return illegal();
-      return false;
-    case csr::stimecmp: case csr::vstimecmp:
-      // Sstc (2.2): M-mode gate first, then the hypervisor's gate for VS-mode.
-      if (m_priv != Priv::M && (!(m_menvcfg & envcfg::STCE) || !(m_mcounteren & 2))) return illegal();
-      if (m_virt && (!(m_henvcfg & envcfg::STCE) || !(m_hcounteren & 2))) return virt_insn();
-      return false;
-    default:
-      break;
+  if (num == csr::satp) {
+    if (!m_virt && m_priv == Priv::S && (m_mstatus & mstatus::TVM)) return illegal();
+    if (m_virt && (m_hstatus & hstatus::VTVM)) return virt_insn();
   }
-  if (num >= csr::hpmcounter3 && num <= csr::hpmcounter31) return counter_access_trap(num, t);
+  if (num == csr::hgatp && m_priv == Priv::S && (m_mstatus & mstatus::TVM)) return illegal();
+  if (is_timecmp && m_virt && (!(m_henvcfg & envcfg::STCE) || !(m_hcounteren & 2))) return virt_insn();
   return false;
 }
 
@@ -705,19 +690,25 @@ bool Hart::write_csr_internal(u16 num, u64 v) {
   }
   if (num >= csr::pmpcfg0 && num <= csr::pmpcfg15) {
     if (num & 1) return false;
-    // PMP is present so firmware can program it; every access is allowed. Reserved W=1,R=0
-    // combinations are legalised away.
-    u64 cfg = 0;
+    // PMP registers hold what firmware writes (with the WARL rules, including locked entries),
+    // but every access is allowed: rvkvm does not enforce physical memory protection.
+    u64 cur = m_pmpcfg[num - csr::pmpcfg0], cfg = 0;
     for (unsigned i = 0; i < 8; ++i) {
+      u64 old_b = (cur >> (8 * i)) & 0xff;
       u64 b = (v >> (8 * i)) & 0x9f;
-      if ((b & 3) == 2) b &= ~3ull;
-      cfg |= b << (8 * i);
+      if ((b & 3) == 2) b &= ~3ull;  // W=1,R=0 is reserved
+      cfg |= ((old_b & 0x80) ? old_b : b) << (8 * i);  // a locked entry ignores writes
     }
     m_pmpcfg[num - csr::pmpcfg0] = cfg;
     return true;
   }
   if (num >= csr::pmpaddr0 && num <= csr::pmpaddr63) {
-    m_pmpaddr[num - csr::pmpaddr0] = v & ((1ull << 54) - 1);
+    unsigned i = num - csr::pmpaddr0;
+    auto cfg_byte = [&](unsigned e) { return (m_pmpcfg[(e / 8) * 2] >> (8 * (e % 8))) & 0xff; };
+    bool locked = cfg_byte(i) & 0x80;
+    // The base of a locked TOR entry (pmpaddr i-1 for entry i) is locked too.
+    if (i + 1 < 64 && (cfg_byte(i + 1) & 0x80) && ((cfg_byte(i + 1) >> 3) & 3) == 1) locked = true;
+    if (!locked) m_pmpaddr[i] = v & ((1ull << 54) - 1);
     return true;
   }
   if ((num >= csr::mhpmcounter3 && num <= csr::mhpmcounter31) || (num >= csr::mhpmevent3 && num <= csr::mhpmevent31)) return true;

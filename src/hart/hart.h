@@ -23,6 +23,7 @@ struct TrapInfo {
   u64 tval2 = 0;    // GPA >> 2 for guest-page faults
   u64 tinst = 0;
   bool gva = false; // tval holds a guest virtual address
+  u8 addr_offset = 0;  // for a misaligned access, where the faulting part starts (htinst)
 };
 
 enum class StopReason : u8 {
@@ -162,6 +163,7 @@ class Hart {
     std::array<TlbEntry, kTlbSize> store;
     std::array<FetchTlbEntry, kTlbSize> fetch;
     bool used = false;
+    bool has_large = false;  // holds pieces of superpages or NAPOT pages
     void clear();
   };
 
@@ -198,7 +200,7 @@ class Hart {
   [[nodiscard]] DecodedPage* fetch_page(u64 pc, TrapInfo& t);
   [[nodiscard]] bool fetch_raw(u64 pc, u32& raw, TrapInfo& t);
   void fill_tlb(TlbEntry* tlb, u64 va, u8* host_page);
-  void note_code_page_store(const u8* host, unsigned size);
+  void note_code_page_store(const u8* page_host, unsigned off, unsigned size);
 
   // Traps and interrupts.
   // Takes the trap: updates the trap CSRs and pc. Returns true if the trap went to the host.
@@ -216,7 +218,6 @@ class Hart {
   [[nodiscard]] bool csr_write(u16 num, u64 v, bool& sync);
   [[nodiscard]] bool write_csr_internal(u16 num, u64 v);
   [[nodiscard]] bool csr_access_trap(u16 num, bool write, TrapInfo& t);  // true if it traps
-  [[nodiscard]] bool counter_access_trap(u16 num, TrapInfo& t);
   void write_mstatus(u64 v);
   void write_vsstatus(u64 v);
   [[nodiscard]] u64 read_sstatus_view(u64 full) const;
@@ -246,6 +247,7 @@ class Hart {
   TlbSet* m_tlb_data = nullptr;
   bool m_fp_on = false;     // FP instructions are enabled (mstatus.FS, and vsstatus.FS when V=1)
   bool m_fs_dirty = false;  // FS already Dirty: FP writes need not update the status registers
+  bool m_last_walk_large = false;  // the last walk ended at a superpage or NAPOT leaf
   struct CtxKey {
     u64 words[5];
     bool operator==(const CtxKey&) const = default;

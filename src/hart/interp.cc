@@ -13,7 +13,7 @@
 
 namespace rvkvm {
 
-const void* const* g_interp_labels = nullptr;
+std::atomic<const void* const*> g_interp_labels{nullptr};
 
 namespace {
 
@@ -56,7 +56,7 @@ void pack(const isa::DecodedInsn& d, Hart::CachedInsn& out, const void* const* l
 
 // The "transformed instruction" reported in htinst/mtinst for a guest-page fault on an explicit
 // load or store (9.6.3): immediate and rs1 fields cleared, compressed forms expanded with bit 1 clear.
-u64 transformed_insn(u32 raw) {
+u64 transformed_insn(u32 raw, unsigned addr_offset) {
   bool compressed = (raw & 3) != 3;
   u32 full = compressed ? isa::expand_compressed(static_cast<u16>(raw)) : raw;
   isa::DecodedInsn d = isa::decode32(full);
@@ -69,7 +69,8 @@ u64 transformed_insn(u32 raw) {
     default: return 0;
   }
   if (compressed) t &= ~2u;
-  return t;
+  // Addr Offset (bits 19:15): how far into the access the faulting part starts (misaligned only).
+  return t | ((addr_offset & 31u) << 15);
 }
 
 inline u32 unbox32(u64 v) { return (v >> 32) == 0xffffffffu ? static_cast<u32>(v) : fpu::kCanonicalNaN32; }
@@ -94,7 +95,7 @@ StopReason Interp::run(Hart& h, u64 budget) {
 #undef RVKVM_X
       &&L2_illegal, &&L_decode, &&L_lookup,
   };
-  g_interp_labels = kLabels;
+  g_interp_labels.store(kLabels, std::memory_order_relaxed);
   if (budget == 0) return StopReason::budget;
 
   u64* const x = h.m_x;
@@ -162,6 +163,7 @@ StopReason Interp::run(Hart& h, u64 budget) {
       (out) = t_;                                                                         \
     } else {                                                                              \
       T t_;                                                                               \
+      h.m_insn_in_flight = static_cast<u64>(chunk - n) - untimely; /* devices read time */ \
       if (!h.load_slow(a_, &t_, sizeof(T), trap)) goto L_mem_fault;                       \
       (out) = t_;                                                                         \
     }                                                                                     \
@@ -171,10 +173,12 @@ StopReason Interp::run(Hart& h, u64 budget) {
     u64 a_ = (addr);                                                                      \
     T v_ = static_cast<T>(val);                                                           \
     const Hart::TlbEntry& e_ = h.m_tlb_data->store[(a_ >> 12) & (Hart::kTlbSize - 1)];    \
-    if (RVKVM_LIKELY(TLB_HIT(e_, a_, T)))                                                 \
+    if (RVKVM_LIKELY(TLB_HIT(e_, a_, T))) {                                               \
       std::memcpy(reinterpret_cast<void*>(a_ + e_.host_off), &v_, sizeof(T));             \
-    else if (!h.store_slow(a_, &v_, sizeof(T), trap))                                     \
-      goto L_mem_fault;                                                                   \
+    } else {                                                                              \
+      h.m_insn_in_flight = static_cast<u64>(chunk - n) - untimely;                        \
+      if (!h.store_slow(a_, &v_, sizeof(T), trap)) goto L_mem_fault;                      \
+    }                                                                                     \
   } while (0)
 
   goto L_new_chunk;
@@ -187,6 +191,7 @@ L_new_chunk : {
   h.m_instret += executed - std::min(executed, untimely);
   h.m_insn_in_flight = 0;
   untimely = 0;
+  chunk = n = 0;  // accounted: L_exit must not count these again
   remaining -= std::min(remaining, executed);
   if (remaining == 0) goto L_exit;
   if (h.m_kick.exchange(false, std::memory_order_acq_rel)) {
@@ -260,7 +265,7 @@ L_mem_fault:
   if ((trap.cause == cause::load_guest_page_fault || trap.cause == cause::store_guest_page_fault) && trap.tinst == 0) {
     u32 raw = 0;
     TrapInfo ignored;
-    if (h.fetch_raw(pc, raw, ignored)) trap.tinst = transformed_insn(raw);
+    if (h.fetch_raw(pc, raw, ignored)) trap.tinst = transformed_insn(raw, trap.addr_offset);
   }
   goto L_take_trap;
 

@@ -1,5 +1,7 @@
 #pragma once
 // Indices into the interpreter's label table beyond the instruction rows (hart-internal).
+#include <atomic>
+
 #include "isa/isa.h"
 
 namespace rvkvm {
@@ -8,5 +10,6 @@ inline constexpr std::size_t kLabelCompressedBase = isa::kOpCount;
 inline constexpr std::size_t kLabelDecodeIndex = 2 * isa::kOpCount;      // decode lazily, then execute
 inline constexpr std::size_t kLabelLookupIndex = 2 * isa::kOpCount + 1;  // fresh fetch lookup at pc
 inline constexpr std::size_t kLabelCount = 2 * isa::kOpCount + 2;
-extern const void* const* g_interp_labels;
+// Set by the first Interp::run() (always to the same table); read by the decode cache.
+extern std::atomic<const void* const*> g_interp_labels;
 }  // namespace rvkvm

@@ -105,6 +105,7 @@ void Hart::TlbSet::clear() {
   for (auto& e : store) e = {};
   for (auto& e : fetch) e = {};
   used = false;
+  has_large = false;
 }
 
 Hart::TlbSet* Hart::ctx_set(const CtxKey& key) {
@@ -137,7 +138,7 @@ void Hart::tlb_flush(u64 va, bool all) {
   unsigned i = (va >> 12) & (kTlbSize - 1);
   for (auto& set : m_tlb_sets) {
     if (!set->used) continue;
-    if (all) {
+    if (all || set->has_large) {
       set->clear();
       continue;
     }
@@ -162,6 +163,7 @@ void Hart::drop_decoded_pages() {
 
 void Hart::fill_tlb(TlbEntry* tlb, u64 va, u8* host_page) {
   m_tlb_data->used = true;
+  if (m_last_walk_large) m_tlb_data->has_large = true;
   TlbEntry& e = tlb[(va >> 12) & (kTlbSize - 1)];
   e.tag = va & ~kPageMask;
   e.host_off = reinterpret_cast<u64>(host_page) - e.tag;
@@ -297,6 +299,8 @@ restart:
     if (!ok) return page_fault();
     u64 result;
     if (!leaf_address(pte, static_cast<unsigned>(level), va, result)) return page_fault();
+    // The TLB holds 4 KiB pieces; a fence by address must drop every piece of a larger leaf.
+    if (level > 0 || (pte & pte::N)) m_last_walk_large = true;
     u64 want = pte::A | (acc == Access::store ? pte::D : 0);
     if ((pte & want) != want) {
       if (!adue) return page_fault();
@@ -316,6 +320,7 @@ restart:
 
 bool Hart::translate(u64 va, Access acc, const XlateMode& m, u64& pa, TrapInfo& t) {
   ++m_stats.tlb_misses;
+  m_last_walk_large = false;
   if (!m.virt) {
     if (m.priv == Priv::M || (m_satp >> atp::kModeShift) == atp::Bare) {
       pa = va;
@@ -338,7 +343,10 @@ bool Hart::load_mode(u64 va, void* out, unsigned size, const XlateMode& m, TrapI
     unsigned first = static_cast<unsigned>(0x1000 - off);
     u64 pa0, pa1;
     if (!translate(va, Access::load, m, pa0, t)) return false;
-    if (!translate(va + first, Access::load, m, pa1, t)) return false;
+    if (!translate(va + first, Access::load, m, pa1, t)) {
+      t.addr_offset = static_cast<u8>(first);
+      return false;
+    }
     u8* h0 = m_bus.ram_ptr(pa0, first);
     u8* h1 = m_bus.ram_ptr(pa1, size - first);
     if (!h0 || !h1) {
@@ -388,14 +396,17 @@ bool Hart::store_mode(u64 va, const void* in, unsigned size, const XlateMode& m,
     unsigned first = static_cast<unsigned>(0x1000 - off);
     u64 pa0, pa1;
     if (!translate(va, Access::store, m, pa0, t)) return false;
-    if (!translate(va + first, Access::store, m, pa1, t)) return false;
+    if (!translate(va + first, Access::store, m, pa1, t)) {
+      t.addr_offset = static_cast<u8>(first);
+      return false;
+    }
     u8* h0 = m_bus.ram_ptr(pa0, first);
     u8* h1 = m_bus.ram_ptr(pa1, size - first);
     if (!h0 || !h1) return access_fault();
     std::memcpy(h0, in, first);
     std::memcpy(h1, static_cast<const u8*>(in) + first, size - first);
-    note_code_page_store(h0, first);
-    note_code_page_store(h1, size - first);
+    note_code_page_store(h0 - (pa0 & kPageMask), static_cast<unsigned>(pa0 & kPageMask), first);
+    note_code_page_store(h1, 0, size - first);
     return true;
   }
   u64 pa;
@@ -403,7 +414,7 @@ bool Hart::store_mode(u64 va, const void* in, unsigned size, const XlateMode& m,
   if (u8* h = m_bus.ram_ptr(pa & ~kPageMask, 0x1000)) {
     std::memcpy(h + off, in, size);
     if (m_pages.count(h)) {
-      note_code_page_store(h + off, size);  // code pages never enter the store TLB
+      note_code_page_store(h, static_cast<unsigned>(off), size);  // code pages never enter the store TLB
     } else {
       const XlateMode cur = data_mode();
       if (cur.priv == m.priv && cur.virt == m.virt && cur.sum == m.sum && cur.mxr == m.mxr)
@@ -463,7 +474,7 @@ u8* Hart::amo_ptr(u64 va, unsigned size, bool is_lr, TrapInfo& t) {
   }
   if (!is_lr) {
     if (m_pages.count(h))
-      note_code_page_store(h + (va & kPageMask), size);
+      note_code_page_store(h, static_cast<unsigned>(va & kPageMask), size);
     else
       fill_tlb(m_tlb_data->store.data(), va, h);
   }
@@ -493,24 +504,26 @@ bool Hart::fetch_raw(u64 pc, u32& raw, TrapInfo& t) {
   return true;
 }
 
-void Hart::note_code_page_store(const u8* host, unsigned size) {
-  const u8* page_host = reinterpret_cast<const u8*>(reinterpret_cast<u64>(host) & ~kPageMask);
+// `page_host` is the host address of the start of the guest page (decoded pages are keyed by it,
+// whatever the host alignment of guest RAM).
+void Hart::note_code_page_store(const u8* page_host, unsigned off, unsigned size) {
   auto it = m_pages.find(page_host);
   if (it == m_pages.end()) return;
   // A store may change the instruction that starts two bytes earlier and any that start inside it.
-  unsigned off = static_cast<unsigned>(reinterpret_cast<u64>(host) & kPageMask);
   unsigned first = off >= 2 ? (off - 2) / 2 : 0;
   unsigned last = std::min<unsigned>((off + size - 1) / 2, kPageInsns - 1);
-  for (unsigned i = first; i <= last; ++i) it->second->insns[i].label = g_interp_labels[kLabelDecodeIndex];
+  const void* decode = g_interp_labels.load(std::memory_order_relaxed)[kLabelDecodeIndex];
+  for (unsigned i = first; i <= last; ++i) it->second->insns[i].label = decode;
 }
 
 void Hart::invalidate_code(const u8* host, u64 len) {
-  while (len) {
-    u64 in_page = 0x1000 - (reinterpret_cast<u64>(host) & kPageMask);
-    unsigned n = static_cast<unsigned>(std::min<u64>(len, in_page));
-    note_code_page_store(host, n);
-    host += n;
-    len -= n;
+  // The host wrote [host, host+len): find the decoded pages it overlaps.
+  u64 lo = reinterpret_cast<u64>(host), hi = lo + len;
+  for (auto& [page_host, page] : m_pages) {
+    u64 p = reinterpret_cast<u64>(page_host);
+    if (p >= hi || p + 0x1000 <= lo) continue;
+    u64 start = std::max(lo, p), end = std::min(hi, p + 0x1000);
+    note_code_page_store(page_host, static_cast<unsigned>(start - p), static_cast<unsigned>(end - start));
   }
 }
 
@@ -520,9 +533,10 @@ Hart::DecodedPage* Hart::decoded_page_for(const u8* host_page) {
   if (m_pages.size() >= kMaxDecodedPages) drop_decoded_pages();
   auto page = std::make_unique<DecodedPage>();
   page->host = host_page;
-  for (auto& ins : page->insns) ins = {g_interp_labels[kLabelDecodeIndex], 0, 0, 0, 0, 0};
-  page->insns[kPageInsns].label = g_interp_labels[kLabelLookupIndex];
-  page->insns[kPageInsns + 1].label = g_interp_labels[kLabelLookupIndex];
+  const void* const* labels = g_interp_labels.load(std::memory_order_relaxed);
+  for (auto& ins : page->insns) ins = {labels[kLabelDecodeIndex], 0, 0, 0, 0, 0};
+  page->insns[kPageInsns].label = labels[kLabelLookupIndex];
+  page->insns[kPageInsns + 1].label = labels[kLabelLookupIndex];
   // Stores to this page must now take the slow path, which keeps the decoded copy coherent.
   for (auto& set : m_tlb_sets) {
     if (!set->used) continue;
@@ -553,6 +567,7 @@ Hart::DecodedPage* Hart::fetch_page(u64 pc, TrapInfo& t) {
   e.host_off = reinterpret_cast<u64>(h) - e.tag;
   e.page = page;
   m_tlb_fetch->used = true;
+  if (m_last_walk_large) m_tlb_fetch->has_large = true;
   return page;
 }
 
