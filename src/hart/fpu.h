@@ -15,11 +15,13 @@
 // `rm` is always a valid static mode 0..4: the hart resolves DYN against frm and rejects
 // reserved encodings before calling in here. `flags` is only ever ORed into.
 //
-// On x86-64 the arithmetic operations (add/sub/mul/div/sqrt/fma) run on the host SSE unit with
-// MXCSR programmed for the requested rounding mode, which matches RISC-V bit-for-bit for
-// RNE/RTZ/RDN/RUP (x86 SSE also detects tininess after rounding); RMM and every NaN result go
-// through the software implementation in `soft`, which is always available and is what the
-// host path is tested against.
+// Everything runs in software by default. An x86-64 build with -DRVKVM_FPU_HOST_FAST_PATH runs
+// the arithmetic operations (add/sub/mul/div/sqrt/fma) on the host SSE unit with MXCSR
+// programmed for the requested rounding mode, which matches RISC-V bit-for-bit for
+// RNE/RTZ/RDN/RUP (x86 SSE also detects tininess after rounding); RMM and every NaN result still
+// go through the software implementation in `soft`, which is what the host path is tested
+// against. It is off by default because the per-operation MXCSR reprogramming made it 2-8x
+// slower than the software path on the hosts measured (see fpu.cc).
 #include "common/types.h"
 
 namespace rvkvm::fpu {
@@ -101,8 +103,8 @@ u64 i64_to_f64(i64 a, unsigned rm, u32& flags);
 u64 u64_to_f64(u64 a, unsigned rm, u32& flags);
 u32 f64_to_f32(u64 a, unsigned rm, u32& flags);
 
-// True when the arithmetic entry points above may use the host FPU (x86-64 build, and FMA3
-// present for the fma entry points; see host_fma_available()).
+// True when the arithmetic entry points above may use the host FPU (x86-64 build with
+// RVKVM_FPU_HOST_FAST_PATH, and FMA3 present for the fma entry points; see host_fma_available()).
 bool host_fast_path_available();
 bool host_fma_available();
 
