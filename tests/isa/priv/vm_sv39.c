@@ -1,0 +1,3 @@
+// Sv39 translation: see vm_xlate.h.
+#define LEVELS 3
+#include "vm_xlate.h"
