@@ -140,7 +140,7 @@ class EmulatedVcpu final : public Vcpu {
   std::unique_ptr<Hart> m_hart;
   Exit m_exit;
   struct Pending {
-    enum class Kind : u8 { none, mmio_load, sbi, csr, sbi_legacy } kind = Kind::none;
+    enum class Kind : u8 { none, mmio_load, sbi, csr } kind = Kind::none;
     unsigned rd = 0, len = 0, insn_len = 0;
     bool sign_extend = false;
   } m_pending;
@@ -173,6 +173,7 @@ class EmulatedVcpu final : public Vcpu {
   u64 m_vmid_version = 0;
   u64 m_sbi_ext_enabled = ~0ull;  // bit per KVM_RISCV_SBI_EXT_*
   u64 m_isa_ext_enabled = 0;      // bit per KVM_RISCV_ISA_EXT_*
+  u64 m_mvendorid = 0, m_marchid = 0, m_mimpid = 0;  // what the guest's SBI BASE reports
   bool m_ran_once = false;
   Stats m_stats;
 };

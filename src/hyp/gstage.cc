@@ -57,9 +57,11 @@ GStage::~GStage() {
 }
 
 u64 GStage::hgatp(u64 vmid) const {
-  if (!m_root) return 0;
-  return (m_mode << atp::kModeShift) | ((vmid & 0x3fff) << atp::kAsidShift) |
-         (reinterpret_cast<u64>(m_root) >> 12);
+  const u64 vmid_field = (vmid & 0x3fff) << atp::kAsidShift;
+  // Without a root, hand out a translating mode with PPN 0 rather than Bare: host address 0 is
+  // never RAM, so every guest access becomes an access fault instead of reaching host memory.
+  if (!m_root) return (u64{atp::Sv39} << atp::kModeShift) | vmid_field;
+  return (m_mode << atp::kModeShift) | vmid_field | (reinterpret_cast<u64>(m_root) >> 12);
 }
 
 u64* GStage::alloc_table() {

@@ -63,7 +63,8 @@ class GStage {
   [[nodiscard]] const void* root() const { return m_root; }
 
   // The value to load into hgatp: MODE << 60 | VMID << 44 | root PPN. `vmid` is truncated to the
-  // 14-bit field; the hart keeps as many of those bits as it implements.
+  // 14-bit field; the hart keeps as many of those bits as it implements. If !ok(), a value whose
+  // walks all end in access faults (Sv39x4, PPN 0), never Bare.
   [[nodiscard]] u64 hgatp(u64 vmid) const;
 
   // Maps [gpa, gpa + size) to [hpa, hpa + size); size is 4 KiB, 2 MiB or 1 GiB and both addresses

@@ -66,9 +66,9 @@ int EmulatedVcpu::get_one_reg(u64 id, void* value) {
       if (!need(8) || sub) return kEINVAL;
       switch (idx) {
         case KVM_REG_RISCV_CONFIG_isa: v = isa_letters(m_isa_ext_enabled); break;
-        case KVM_REG_RISCV_CONFIG_mvendorid: case KVM_REG_RISCV_CONFIG_marchid: case KVM_REG_RISCV_CONFIG_mimpid:
-          v = 0;
-          break;
+        case KVM_REG_RISCV_CONFIG_mvendorid: v = m_mvendorid; break;
+        case KVM_REG_RISCV_CONFIG_marchid: v = m_marchid; break;
+        case KVM_REG_RISCV_CONFIG_mimpid: v = m_mimpid; break;
         case KVM_REG_RISCV_CONFIG_satp_mode: v = atp::Sv57; break;  // the widest the hart walks
         default: return kENOENT;
       }
@@ -90,7 +90,8 @@ int EmulatedVcpu::get_one_reg(u64 id, void* value) {
       }
       break;
     case KVM_REG_RISCV_CSR:
-      if (!need(8) || sub != KVM_REG_RISCV_CSR_GENERAL) return kEINVAL;
+      if (sub != KVM_REG_RISCV_CSR_GENERAL) return kENOENT;
+      if (!need(8)) return kEINVAL;
       if (idx >= KVM_REG_RISCV_CSR_count) return kENOENT;
       (void)h.read_csr_raw(kGuestCsr[idx], v);
       break;
@@ -180,6 +181,16 @@ int EmulatedVcpu::set_one_reg(u64 id, const void* value) {
         }
         return kOk;
       }
+      if (idx == KVM_REG_RISCV_CONFIG_mvendorid || idx == KVM_REG_RISCV_CONFIG_marchid ||
+          idx == KVM_REG_RISCV_CONFIG_mimpid) {
+        // The machine ids a guest sees can be chosen until the VCPU first runs (KVM).
+        if (v == cur) return kOk;
+        if (m_ran_once) return kEBUSY;
+        (idx == KVM_REG_RISCV_CONFIG_mvendorid ? m_mvendorid
+         : idx == KVM_REG_RISCV_CONFIG_marchid ? m_marchid
+                                               : m_mimpid) = v;
+        return kOk;
+      }
       // The other CONFIG registers are read-only: writing the current value is accepted.
       return v == cur ? kOk : kEINVAL;
     }
@@ -188,6 +199,8 @@ int EmulatedVcpu::set_one_reg(u64 id, const void* value) {
       if (idx == KVM_REG_RISCV_CORE_pc) {
         if (h.virt()) h.set_pc(v);
         else (void)h.write_csr_raw(csr::sepc, v);
+        // A new pc usually means freshly loaded code (boot, reboot): forget decoded instructions.
+        h.fence_i();
       } else if (idx >= 1 && idx <= 31) {
         h.set_x(static_cast<unsigned>(idx), v);
       } else if (idx == KVM_REG_RISCV_CORE_mode) {
@@ -205,7 +218,8 @@ int EmulatedVcpu::set_one_reg(u64 id, const void* value) {
       }
       return kOk;
     case KVM_REG_RISCV_CSR:
-      if (!need(8) || sub != KVM_REG_RISCV_CSR_GENERAL) return kEINVAL;
+      if (sub != KVM_REG_RISCV_CSR_GENERAL) return kENOENT;
+      if (!need(8)) return kEINVAL;
       if (idx >= KVM_REG_RISCV_CSR_count) return kENOENT;
       (void)h.write_csr_raw(kGuestCsr[idx], v);
       return kOk;
@@ -253,7 +267,8 @@ int EmulatedVcpu::set_one_reg(u64 id, const void* value) {
       if (idx >= KVM_RISCV_ISA_EXT_MAX || !((kIsaExtAvailable >> idx) & 1)) return kENOENT;
       if (v > 1) return kEINVAL;
       if (((m_isa_ext_enabled >> idx) & 1) == v) return kOk;
-      if (m_ran_once || ((kIsaExtFixed >> idx) & 1)) return kEBUSY;
+      if ((kIsaExtFixed >> idx) & 1) return kEINVAL;  // cannot be turned off at all
+      if (m_ran_once) return kEBUSY;
       m_isa_ext_enabled = (m_isa_ext_enabled & ~(1ull << idx)) | (v << idx);
       if (idx == KVM_RISCV_ISA_EXT_SSTC || idx == KVM_RISCV_ISA_EXT_SVPBMT) {
         u64 henv = 0;
@@ -266,7 +281,7 @@ int EmulatedVcpu::set_one_reg(u64 id, const void* value) {
       if (!need(8) || sub != KVM_REG_RISCV_SBI_SINGLE) return kEINVAL;
       if (idx >= KVM_RISCV_SBI_EXT_MAX || !((kSbiExtAvailable >> idx) & 1)) return kENOENT;
       if (v > 1) return kEINVAL;
-      if (m_ran_once && ((m_sbi_ext_enabled >> idx) & 1) != v) return kEBUSY;
+      if (m_ran_once) return kEBUSY;  // KVM refuses any SBI_EXT write once the VCPU has run
       m_sbi_ext_enabled = (m_sbi_ext_enabled & ~(1ull << idx)) | (v << idx);
       return kOk;
     default:

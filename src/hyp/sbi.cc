@@ -80,21 +80,21 @@ bool EmulatedVcpu::handle_sbi() {
   bool legacy = eid <= SBI_EXT_0_1_SHUTDOWN;
 
   // Resolves the SBI hart mask (hart_mask, hart_mask_base) to VCPUs; false if any hart is invalid.
+  // Like KVM, the harts that exist are served even when the mask also names some that do not;
+  // the call then reports SBI_ERR_INVALID_PARAM.
   auto for_each_target = [&](u64 mask, u64 base, auto&& fn) -> bool {
-    std::vector<EmulatedVcpu*> all = m_vm.vcpus();
     if (base == ~0ull) {
-      for (EmulatedVcpu* v : all) fn(*v);
+      for (EmulatedVcpu* v : m_vm.vcpus()) fn(*v);
       return true;
     }
-    std::vector<EmulatedVcpu*> picked;
+    bool all_valid = true;
     for (unsigned bit = 0; bit < 64; ++bit) {
       if (!((mask >> bit) & 1)) continue;
       EmulatedVcpu* v = base + bit < base ? nullptr : m_vm.vcpu_by_hartid(base + bit);
-      if (!v) return false;
-      picked.push_back(v);
+      if (v) fn(*v);
+      else all_valid = false;
     }
-    for (EmulatedVcpu* v : picked) fn(*v);
-    return true;
+    return all_valid;
   };
   // The legacy calls pass a pointer to the hart mask in guest memory (null: all harts).
   auto legacy_mask = [&](u64 ptr, u64& mask, u64& base) -> bool {
@@ -125,7 +125,7 @@ bool EmulatedVcpu::handle_sbi() {
           std::copy(a, a + 6, e.args);
           e.ret[0] = static_cast<u64>(SBI_ERR_NOT_SUPPORTED);
           m_exit = e;
-          m_pending.kind = Pending::Kind::sbi_legacy;
+          m_pending.kind = Pending::Kind::sbi;
           return true;
         }
         case SBI_EXT_0_1_CLEAR_IPI: {
@@ -159,7 +159,7 @@ bool EmulatedVcpu::handle_sbi() {
           e.ndata = 1;
           e.data[0] = SBI_SRST_RESET_REASON_NONE;
           m_exit = e;
-          m_pending.kind = Pending::Kind::sbi_legacy;
+          m_pending.kind = Pending::Kind::sbi;
           return true;
         }
       }
@@ -176,14 +176,23 @@ bool EmulatedVcpu::handle_sbi() {
       case SBI_EXT_BASE_GET_IMP_VERSION: value = kSbiImplVersion; break;
       case SBI_EXT_BASE_PROBE_EXT: {
         u64 k = kvm_ext_of(a[0]);
-        // Extensions the VMM implements are forwarded; report the ones the VCPU has enabled.
-        value = (a[0] == SBI_EXT_BASE) || (k < KVM_RISCV_SBI_EXT_MAX && sbi_ext_enabled(k) &&
-                                           k != KVM_RISCV_SBI_EXT_EXPERIMENTAL && k != KVM_RISCV_SBI_EXT_VENDOR);
+        if (k == KVM_RISCV_SBI_EXT_EXPERIMENTAL || k == KVM_RISCV_SBI_EXT_VENDOR) {
+          // Only the VMM knows its experimental and vendor extensions: KVM forwards the probe.
+          SbiExit e;
+          e.extension_id = eid;
+          e.function_id = fid;
+          std::copy(a, a + 6, e.args);
+          e.ret[0] = static_cast<u64>(SBI_ERR_NOT_SUPPORTED);
+          m_exit = e;
+          m_pending.kind = Pending::Kind::sbi;
+          return true;
+        }
+        value = (a[0] == SBI_EXT_BASE) || (k < KVM_RISCV_SBI_EXT_MAX && sbi_ext_enabled(k));
         break;
       }
-      case SBI_EXT_BASE_GET_MVENDORID: case SBI_EXT_BASE_GET_MARCHID: case SBI_EXT_BASE_GET_MIMPID:
-        value = 0;
-        break;
+      case SBI_EXT_BASE_GET_MVENDORID: value = m_mvendorid; break;
+      case SBI_EXT_BASE_GET_MARCHID: value = m_marchid; break;
+      case SBI_EXT_BASE_GET_MIMPID: value = m_mimpid; break;
       default: err = SBI_ERR_NOT_SUPPORTED; break;
     }
   } else if (kvm_ext < KVM_RISCV_SBI_EXT_MAX && !enabled) {
@@ -248,11 +257,8 @@ bool EmulatedVcpu::handle_sbi() {
               wait_for_interrupt();
               return false;
             }
-            // Non-retentive suspend is not offered; reserved types are invalid.
-            err = (type == SBI_HSM_SUSPEND_NON_RET_DEFAULT || (type >= 0x10000000 && type <= 0x7fffffff) ||
-                   type >= 0x90000000)
-                      ? SBI_ERR_NOT_SUPPORTED
-                      : SBI_ERR_INVALID_PARAM;
+            // Non-retentive suspend is not offered; every other type is invalid here, as in KVM.
+            err = type == SBI_HSM_SUSPEND_NON_RET_DEFAULT ? SBI_ERR_NOT_SUPPORTED : SBI_ERR_INVALID_PARAM;
             break;
           }
           default: err = SBI_ERR_NOT_SUPPORTED; break;
@@ -270,18 +276,15 @@ bool EmulatedVcpu::handle_sbi() {
           err = (type >= 0xf0000000) ? SBI_ERR_NOT_SUPPORTED : SBI_ERR_INVALID_PARAM;
           break;
         }
-        // Like KVM: every VCPU stops, and the VMM sees the system event.
-        for (EmulatedVcpu* v : m_vm.vcpus())
-          if (v != this) (void)v->set_mp_state(KVM_MP_STATE_STOPPED);
+        // Like KVM: every VCPU, the caller included, stops, and the VMM sees the system event with
+        // the caller's pc still on the ecall.
+        for (EmulatedVcpu* v : m_vm.vcpus()) (void)v->set_mp_state(KVM_MP_STATE_STOPPED);
         SystemEventExit e;
         e.type = type == SBI_SRST_RESET_TYPE_SHUTDOWN ? KVM_SYSTEM_EVENT_SHUTDOWN : KVM_SYSTEM_EVENT_RESET;
         e.ndata = 1;
         e.data[0] = reason;
         m_exit = e;
-        h.set_x(10, SBI_SUCCESS);
-        h.set_x(11, 0);
         m_pending.kind = Pending::Kind::none;
-        advance_pc(4);
         return true;
       }
       default: err = SBI_ERR_NOT_SUPPORTED; break;

@@ -71,7 +71,8 @@ EmulatedVcpu::EmulatedVcpu(EmulatedVm& vm, u32 id) : m_vm(vm), m_id(id) {
                               KVM_RISCV_ISA_EXT_ZIFENCEI, KVM_RISCV_ISA_EXT_ZICOND});
   m_sbi_ext_enabled = bitsof({KVM_RISCV_SBI_EXT_V01, KVM_RISCV_SBI_EXT_TIME, KVM_RISCV_SBI_EXT_IPI,
                               KVM_RISCV_SBI_EXT_RFENCE, KVM_RISCV_SBI_EXT_SRST, KVM_RISCV_SBI_EXT_HSM,
-                              KVM_RISCV_SBI_EXT_EXPERIMENTAL, KVM_RISCV_SBI_EXT_VENDOR, KVM_RISCV_SBI_EXT_DBCN});
+                              KVM_RISCV_SBI_EXT_EXPERIMENTAL, KVM_RISCV_SBI_EXT_VENDOR});
+  // DBCN is off until the VMM enables it through ONE_REG, as in KVM (the VMM implements it).
   reset_guest_state();
   // Every VCPU but the first starts powered off, waiting for SBI HSM hart_start (as KVM does).
   m_mp_state.store(id == 0 ? KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_STOPPED);
@@ -100,12 +101,17 @@ void EmulatedVcpu::reset_guest_state() {
   (void)h.write_csr_raw(csr::htimedelta, m_vm.htimedelta());
   (void)h.write_csr_raw(csr::vstimecmp, ~0ull);
   // The guest starts in S-mode at pc 0 with a0 = hartid (the VMM sets pc and a1).
-  (void)h.write_csr_raw(csr::sstatus, mstatus::SPP);
+  // sstatus is a view of mstatus: keep the HS-level FS on, or every guest FP instruction traps
+  // (KVM keeps it at Initial for a VCPU with F/D, kvm_riscv_vcpu_fp_reset).
+  (void)h.write_csr_raw(csr::sstatus, mstatus::SPP | (1ull << mstatus::kFsShift));
   (void)h.write_csr_raw(csr::sepc, 0);
   h.set_x(10, m_id);
   m_sbi_timer_deadline = ~0ull;
   m_pending = {};
   m_vmid_version = 0;  // reload hgatp before the first entry
+  // Like kvm_riscv_reset_vcpu: no interrupt survives a reset.
+  m_irq_software.store(false, std::memory_order_release);
+  m_irq_external.store(false, std::memory_order_release);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -314,11 +320,11 @@ void EmulatedVcpu::complete_pending() {
       advance_pc(m_pending.insn_len);
       break;
     }
-    case Pending::Kind::sbi:
-    case Pending::Kind::sbi_legacy: {
+    case Pending::Kind::sbi: {
+      // kvm_riscv_vcpu_sbi_return: a0 and a1 from ret[], then past the ecall.
       if (auto* s = std::get_if<SbiExit>(&m_exit)) {
         h.set_x(10, s->ret[0]);
-        if (m_pending.kind == Pending::Kind::sbi) h.set_x(11, s->ret[1]);
+        h.set_x(11, s->ret[1]);
       }
       advance_pc(4);
       break;

@@ -141,7 +141,8 @@ int EmulatedVm::set_user_memory_region(const UserMemoryRegion& r) {
   if ((r.guest_phys_addr | r.memory_size | hva) & (kPage - 1)) return kEINVAL;
   if (r.memory_size && (r.guest_phys_addr + r.memory_size < r.guest_phys_addr || hva + r.memory_size < hva))
     return kEINVAL;
-  if (r.memory_size && r.guest_phys_addr + r.memory_size > (1ull << gpa_bits())) return kEFAULT;
+  // As KVM's kvm_arch_prepare_memory_region: the slot must end below the last guest page frame.
+  if (r.memory_size && r.guest_phys_addr + r.memory_size >= (1ull << gpa_bits())) return kEFAULT;
 
   bool flush = false;
   {
@@ -203,6 +204,7 @@ int EmulatedVm::set_user_memory_region(const UserMemoryRegion& r) {
 }
 
 int EmulatedVm::get_dirty_log(u32 slot, std::vector<u64>& bitmap) {
+  if (slot >= kMaxMemslots) return kEINVAL;
   {
     std::lock_guard lock(m_mmu_mu);
     auto it = std::find_if(m_slots.begin(), m_slots.end(), [&](const Memslot& s) { return s.id == slot; });
@@ -224,6 +226,7 @@ int EmulatedVm::get_dirty_log(u32 slot, std::vector<u64>& bitmap) {
 }
 
 int EmulatedVm::clear_dirty_log(u32 slot, u64 first_page, u64 num_pages, const u64* bitmap) {
+  if (slot >= kMaxMemslots) return kEINVAL;
   {
     std::lock_guard lock(m_mmu_mu);
     auto it = std::find_if(m_slots.begin(), m_slots.end(), [&](const Memslot& s) { return s.id == slot; });
