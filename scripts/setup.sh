@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libfdt-dev device-tree-compiler libcli11-dev libfmt-dev libslirp-dev
-  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf libglib2.0-dev
   gcc-riscv64-linux-gnu
   qemu-system-misc
   apt-utils debian-archive-keyring xz-utils cpio zstd bc linux-perf valgrind

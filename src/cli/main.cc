@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   CLI::App app{"rvkvm: RISC-V virtualization stack"};
   app.require_subcommand(1);
   rvkvm::cli::register_sim(app);
+  rvkvm::cli::register_run(app);
   CLI11_PARSE(app, argc, argv);
   return rvkvm::cli::exit_code();
 }

@@ -570,10 +570,12 @@ typename To::U convert_format(typename From::U a, unsigned rm, u32& flags) {
 // Opt-in (build with -DRVKVM_FPU_HOST_FAST_PATH): it is bit-for-bit identical to the software
 // path but, measured on the x86-64 hosts this runs on (a virtualized AVX-512 Xeon), slower. The
 // per-operation MXCSR round trip (stmxcsr, ldmxcsr with the flags cleared, the operation,
-// stmxcsr, ldmxcsr) stalls whenever the ldmxcsr changes the status bits, which it does for
-// nearly every inexact result: f64_add/mul/div/fma in RNE cost 53/29/32/33 ns with the caller's
-// MXCSR.PE set and 65/117/121/114 ns with it clear, against 14/11/14/19 ns in software (thread
-// CPU time, operands in [0.5, 2)). Re-measure before enabling it on other hosts.
+// stmxcsr, ldmxcsr) costs 15-110 ns on its own whenever the operation raises a flag (nearly
+// every result is inexact), against about 4 ns when the ldmxcsr values leave the status bits
+// unchanged, which reading per-operation flags cannot arrange. f64_add/mul/div/fma in RNE cost
+// 53/29/32/33 ns with the caller's MXCSR.PE set and 65/117/121/114 ns with it clear, against
+// 14/11/14/19 ns in software (thread CPU time, operands in [0.5, 2)). Re-measure before enabling
+// it on other hosts.
 
 #if defined(__x86_64__) && defined(RVKVM_FPU_HOST_FAST_PATH) && !defined(RVKVM_FPU_SOFT_ONLY)
 #define RVKVM_FPU_HOST 1

@@ -86,6 +86,7 @@ class EmulatedVcpu final : public Vcpu {
   int set_mp_state(u32 state) override;
   void kick() override;
   u32 id() const override { return m_id; }
+  std::vector<std::pair<std::string, u64>> stats() const override;
 
   // Cross-VCPU requests (from any thread).
   enum Request : u32 {
@@ -108,7 +109,7 @@ class EmulatedVcpu final : public Vcpu {
     u64 exits_mmio = 0, exits_sbi = 0, exits_csr = 0, exits_other = 0;
     u64 gstage_faults = 0, mmio_exits = 0, sbi_calls = 0, wfi = 0, redirected_traps = 0, virtual_insns = 0;
   };
-  [[nodiscard]] const Stats& stats() const { return m_stats; }
+  [[nodiscard]] const Stats& counters() const { return m_stats; }
   [[nodiscard]] Hart& hart() { return *m_hart; }
 
  private:

@@ -80,6 +80,23 @@ EmulatedVcpu::EmulatedVcpu(EmulatedVm& vm, u32 id) : m_vm(vm), m_id(id) {
 
 EmulatedVcpu::~EmulatedVcpu() = default;
 
+std::vector<std::pair<std::string, u64>> EmulatedVcpu::stats() const {
+  const Hart::Stats& hs = m_hart->stats();
+  return {
+      {"instructions", m_hart->instret()},
+      {"gstage_faults", m_stats.gstage_faults},
+      {"mmio_exits", m_stats.mmio_exits},
+      {"sbi_calls", m_stats.sbi_calls},
+      {"wfi", m_stats.wfi},
+      {"virtual_insns", m_stats.virtual_insns},
+      {"redirected_traps", m_stats.redirected_traps},
+      {"hart_traps", hs.traps},
+      {"hart_interrupts", hs.interrupts},
+      {"tlb_misses", hs.tlb_misses},
+      {"decoded_pages", hs.decoded_pages},
+  };
+}
+
 void EmulatedVcpu::reset_guest_state() {
   Hart& h = *m_hart;
   h.reset(0);

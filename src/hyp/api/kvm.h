@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -130,6 +132,9 @@ class Vcpu {
   // From any thread: makes a running run() return KVM_EXIT_INTR soon (the signal KVM's users send).
   virtual void kick() = 0;
   [[nodiscard]] virtual u32 id() const = 0;
+  // Counters, like KVM's binary statistics (KVM_GET_STATS_FD): name and value. Read them while
+  // run() is not executing on another thread.
+  [[nodiscard]] virtual std::vector<std::pair<std::string, u64>> stats() const = 0;
 };
 
 struct VmConfig {
