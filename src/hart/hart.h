@@ -111,7 +111,8 @@ class Hart {
   [[nodiscard]] bool guest_store(u64 gva, const void* in, unsigned size, TrapInfo& t);
   // What HFENCE.VVMA / SFENCE.VMA (one page, or all) and FENCE.I do, for remote fences.
   void flush_tlb(u64 va, bool all) { tlb_flush(va, all); }
-  void fence_i() { drop_decoded_pages(); }
+  // FENCE.I does not discard decoded code: pages are re-checked against memory when next entered.
+  void fence_i() { ++m_code_epoch; }
 
   // Tracing: when set, each executed instruction is printed (slow path; decode cache bypassed).
   void set_trace(std::FILE* out) { m_trace = out; }
@@ -127,6 +128,8 @@ class Hart {
   struct Stats {
     u64 tlb_misses = 0;
     u64 decoded_pages = 0;
+    u64 pages_revalidated = 0;
+    u64 pages_redecoded = 0;
     u64 traps = 0;
     u64 interrupts = 0;
   };
@@ -142,7 +145,9 @@ class Hart {
   static constexpr unsigned kPageInsns = 2048;
   struct DecodedPage {
     const u8* host;
+    u64 epoch;  // m_code_epoch when `code` was last known to match memory
     CachedInsn insns[kPageInsns + 2];  // two sentinels past the end lead to a fresh lookup
+    u8 code[4096];  // the bytes the entries were decoded from
   };
   // A soft-TLB entry: `tag` is the page-aligned virtual address (~0 when empty), so a hit check is
   // one mask and compare, which also sends misaligned accesses to the slow path.
@@ -231,6 +236,9 @@ class Hart {
   // Decode cache.
   DecodedPage* decoded_page_for(const u8* host_page);
   void drop_decoded_pages();
+  // Called when a page is entered after a FENCE.I: re-decode it only if its bytes changed.
+  void revalidate_page(DecodedPage* page);
+  u64 m_code_epoch = 0;
 
   Bus& m_bus;
   HartConfig m_cfg;

@@ -228,6 +228,7 @@ L_lookup : {
   const Hart::FetchTlbEntry& e = h.m_tlb_fetch->fetch[(pc >> 12) & (Hart::kTlbSize - 1)];
   if (RVKVM_LIKELY(e.tag == (pc & ~0xfffull) && e.page)) {
     page = e.page;
+    if (RVKVM_UNLIKELY(page->epoch != h.m_code_epoch)) h.revalidate_page(page);
   } else {
     page = h.fetch_page(pc, trap);
     if (!page) goto L_take_trap;

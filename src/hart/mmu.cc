@@ -10,7 +10,7 @@ namespace {
 
 constexpr u64 kPageMask = 0xfff;
 constexpr std::size_t kMaxContexts = 64;
-constexpr std::size_t kMaxDecodedPages = 2048;
+constexpr std::size_t kMaxDecodedPages = 4096;
 
 // Pseudo-instructions reported in htinst for faults on implicit VS-stage page-table accesses (9.6.3).
 constexpr u64 kTinstPteRead = 0x00003000;
@@ -512,6 +512,7 @@ void Hart::note_code_page_store(const u8* page_host, unsigned off, unsigned size
   // A store may change the instruction that starts two bytes earlier and any that start inside it.
   unsigned first = off >= 2 ? (off - 2) / 2 : 0;
   unsigned last = std::min<unsigned>((off + size - 1) / 2, kPageInsns - 1);
+  std::memcpy(it->second->code + off, page_host + off, std::min<unsigned>(size, 4096 - off));
   const void* decode = g_interp_labels.load(std::memory_order_relaxed)[kLabelDecodeIndex];
   for (unsigned i = first; i <= last; ++i) it->second->insns[i].label = decode;
 }
@@ -533,6 +534,8 @@ Hart::DecodedPage* Hart::decoded_page_for(const u8* host_page) {
   if (m_pages.size() >= kMaxDecodedPages) drop_decoded_pages();
   auto page = std::make_unique<DecodedPage>();
   page->host = host_page;
+  page->epoch = m_code_epoch;
+  std::memcpy(page->code, host_page, sizeof(page->code));
   const void* const* labels = g_interp_labels.load(std::memory_order_relaxed);
   for (auto& ins : page->insns) ins = {labels[kLabelDecodeIndex], 0, 0, 0, 0, 0};
   page->insns[kPageInsns].label = labels[kLabelLookupIndex];
@@ -549,6 +552,17 @@ Hart::DecodedPage* Hart::decoded_page_for(const u8* host_page) {
   return raw;
 }
 
+void Hart::revalidate_page(DecodedPage* page) {
+  ++m_stats.pages_revalidated;
+  page->epoch = m_code_epoch;
+  if (std::memcmp(page->code, page->host, sizeof(page->code)) == 0) return;
+  // Someone (another hart, a device, the host) changed the code: decode it all again.
+  ++m_stats.pages_redecoded;
+  std::memcpy(page->code, page->host, sizeof(page->code));
+  const void* decode = g_interp_labels.load(std::memory_order_relaxed)[kLabelDecodeIndex];
+  for (unsigned i = 0; i < kPageInsns; ++i) page->insns[i].label = decode;
+}
+
 Hart::DecodedPage* Hart::fetch_page(u64 pc, TrapInfo& t) {
   XlateMode m = fetch_mode();
   u64 pa;
@@ -562,6 +576,7 @@ Hart::DecodedPage* Hart::fetch_page(u64 pc, TrapInfo& t) {
     return nullptr;
   }
   DecodedPage* page = decoded_page_for(h);
+  if (page->epoch != m_code_epoch) revalidate_page(page);
   FetchTlbEntry& e = m_tlb_fetch->fetch[(pc >> 12) & (kTlbSize - 1)];
   e.tag = pc & ~kPageMask;
   e.host_off = reinterpret_cast<u64>(h) - e.tag;

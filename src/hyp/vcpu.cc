@@ -94,6 +94,8 @@ std::vector<std::pair<std::string, u64>> EmulatedVcpu::stats() const {
       {"hart_interrupts", hs.interrupts},
       {"tlb_misses", hs.tlb_misses},
       {"decoded_pages", hs.decoded_pages},
+      {"pages_revalidated", hs.pages_revalidated},
+      {"pages_redecoded", hs.pages_redecoded},
   };
 }
 
