@@ -87,6 +87,7 @@ bool build_fdt(const FdtConfig& cfg, std::vector<u8>& blob, std::string& error) 
     w.prop_strings("riscv,isa-extensions", cfg.isa_extensions);
     w.prop_str("mmu-type", cfg.mmu_type);
     w.begin("interrupt-controller");
+    w.prop_u32("#address-cells", 0);
     w.prop_u32("#interrupt-cells", 1);
     w.prop_empty("interrupt-controller");
     w.prop_str("compatible", "riscv,cpu-intc");
@@ -127,18 +128,6 @@ bool build_fdt(const FdtConfig& cfg, std::vector<u8>& blob, std::string& error) 
     w.prop_reg(cfg.syscon_base, cfg.syscon_size);
     w.prop_u32("phandle", syscon_phandle);
     w.end();
-    w.begin("poweroff");
-    w.prop_str("compatible", "syscon-poweroff");
-    w.prop_u32("regmap", syscon_phandle);
-    w.prop_u32("offset", 0);
-    w.prop_u32("value", 0x5555);
-    w.end();
-    w.begin("reboot");
-    w.prop_str("compatible", "syscon-reboot");
-    w.prop_u32("regmap", syscon_phandle);
-    w.prop_u32("offset", 0);
-    w.prop_u32("value", 0x7777);
-    w.end();
   }
 
   for (const FdtDevice& d : cfg.devices) {
@@ -153,6 +142,22 @@ bool build_fdt(const FdtConfig& cfg, std::vector<u8>& blob, std::string& error) 
     w.end();
   }
   w.end();  // soc
+
+  // syscon-poweroff/-reboot have no registers of their own: they sit at the root, not on the bus.
+  if (cfg.syscon_size) {
+    w.begin("poweroff");
+    w.prop_str("compatible", "syscon-poweroff");
+    w.prop_u32("regmap", syscon_phandle);
+    w.prop_u32("offset", 0);
+    w.prop_u32("value", 0x5555);
+    w.end();
+    w.begin("reboot");
+    w.prop_str("compatible", "syscon-reboot");
+    w.prop_u32("regmap", syscon_phandle);
+    w.prop_u32("offset", 0);
+    w.prop_u32("value", 0x7777);
+    w.end();
+  }
   w.end();  // root
   w.check(fdt_finish(buf.data()));
   if (!w.ok()) {

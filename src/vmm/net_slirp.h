@@ -14,10 +14,12 @@
 // an empty host address binds 127.0.0.1, not every interface, so a forwarded guest service is not
 // exposed to the network by accident. Write `tcp:0.0.0.0:2222-:22` to expose it on purpose.
 //
-// Threading: libslirp is not thread-safe, so all of its state is behind one mutex and, once
-// start() has returned, it is only ever driven from the EventLoop's thread. Frames the guest
+// Threading: libslirp is not thread-safe, so all of its state is behind one mutex, and between
+// start() and stop() it is only ever driven from the EventLoop's thread. Frames the guest
 // transmits (from_guest, any thread) are queued and handed to libslirp there; frames for the guest
-// are delivered through `to_guest` on the loop thread.
+// are delivered through `to_guest` on the loop thread. start() and stop() may run on another
+// thread: they take the same mutex, so libslirp is never entered twice at once (it has no thread
+// affinity, only no locking), and they need no running loop, so shutdown cannot hang on one.
 #include <array>
 #include <functional>
 #include <memory>
@@ -95,7 +97,8 @@ class SlirpNet {
   // The loop may be running or not yet started. Fails if already started.
   bool start(const std::vector<std::string>& hostfwds, std::string& error);
   // Closes every socket and forwarded port. Idempotent; start() may be called again afterwards.
-  // Callable from any thread (including the loop thread) except from inside `to_guest`.
+  // Callable from any thread (including the loop thread), but not from inside `to_guest` nor while
+  // holding a lock that `to_guest` takes (it waits for a pass in progress to finish).
   void stop();
 
   // A frame the guest transmitted: a complete Ethernet frame without the virtio-net header.

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -37,6 +38,7 @@ constexpr u16 kEthArp = 0x0806;
 constexpr u16 kEthIpv4 = 0x0800;
 constexpr u8 kProtoTcp = 6;
 constexpr u8 kProtoUdp = 17;
+constexpr u8 kTcpFin = 0x01;
 constexpr u8 kTcpSyn = 0x02;
 constexpr u8 kTcpPsh = 0x08;
 constexpr u8 kTcpAck = 0x10;
@@ -217,6 +219,29 @@ Bytes dhcp_discover(u32 xid) {
   return ethernet(kBroadcastMac, kGuestMac, kEthIpv4, ipv4(0, 0xffffffff, kProtoUdp, u));
 }
 
+// An ICMPv6 Router Solicitation from the guest's link-local address, as a booting guest sends.
+Bytes router_solicitation() {
+  const u8 src[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x50, 0x54, 0x00, 0xff, 0xfe, 0x12, 0x34, 0x56};
+  const u8 dst[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};  // all routers
+  Bytes icmp(16);
+  icmp[0] = 133;  // Router Solicitation
+  icmp[8] = 1;    // option: source link-layer address, 8 bytes
+  icmp[9] = 1;
+  std::copy(kGuestMac.begin(), kGuestMac.end(), icmp.begin() + 10);
+  u32 sum = static_cast<u32>(icmp.size()) + 58;  // pseudo-header: length and next header
+  for (int i = 0; i < 16; i += 2) sum += get16(src + i) + get16(dst + i);
+  put16(icmp, 2, checksum(icmp.data(), icmp.size(), sum));
+  Bytes ip(40);
+  ip[0] = 0x60;
+  put16(ip, 4, static_cast<u16>(icmp.size()));
+  ip[6] = 58;   // ICMPv6
+  ip[7] = 255;  // hop limit: NDP requires 255
+  std::copy(src, src + 16, ip.begin() + 8);
+  std::copy(dst, dst + 16, ip.begin() + 24);
+  ip.insert(ip.end(), icmp.begin(), icmp.end());
+  return ethernet({0x33, 0x33, 0, 0, 0, 2}, kGuestMac, 0x86dd, ip);
+}
+
 Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 // What the fake guest understands of a frame from libslirp.
@@ -234,11 +259,13 @@ struct Packet {
   u32 seq = 0, ack = 0;
   u8 tcp_flags = 0;
   Bytes payload;
+  Bytes raw;  // the whole frame, for what the fields above do not cover
 };
 
 std::optional<Packet> parse(const Bytes& f) {
   if (f.size() < 14) return std::nullopt;
   Packet p;
+  p.raw = f;
   std::copy(f.begin(), f.begin() + 6, p.dst_mac.begin());
   std::copy(f.begin() + 6, f.begin() + 12, p.src_mac.begin());
   p.ethertype = get16(&f[12]);
@@ -329,6 +356,10 @@ class Fd {
     if (m_fd >= 0) close(m_fd);
   }
   [[nodiscard]] int get() const { return m_fd; }
+  void reset() {
+    if (m_fd >= 0) close(m_fd);
+    m_fd = -1;
+  }
 
  private:
   int m_fd;
@@ -353,7 +384,10 @@ u16 bound_port(int fd) {
 int bind_loopback(int type) {
   int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
   sockaddr_in a = loopback(0);
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return -1;
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    close(fd);
+    return -1;
+  }
   return fd;
 }
 
@@ -372,6 +406,18 @@ Bytes recv_with_timeout(int fd, sockaddr_in* from = nullptr, std::chrono::millis
   ssize_t n = recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(from), from ? &len : nullptr);
   buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
   return buf;
+}
+
+// CPU time the whole process uses over `wall` of doing nothing: a busy-polling loop shows up here.
+std::chrono::nanoseconds cpu_time_while_idle(std::chrono::milliseconds wall) {
+  auto cpu_now = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  };
+  auto before = cpu_now();
+  std::this_thread::sleep_for(wall);
+  return cpu_now() - before;
 }
 
 // ---- the stack ----------------------------------------------------------------------------------
@@ -505,6 +551,13 @@ TEST_F(SlirpNetTest, TcpHostForwardReachesGuestBothWays) {
   send(tcp(kSlirpGuestAddr, kSlirpHostAddr, kGuestPort, peer_port, kGuestIsn + 1, slirp_isn + 1 + 4,
            kTcpPsh | kTcpAck, text("pong")));
   EXPECT_EQ(recv_with_timeout(client.get()), text("pong"));
+
+  // The host closes: the guest sees a FIN. The half-closed socket must not keep the loop busy
+  // (libslirp stops asking about it; a stale epoll registration would spin on the hang-up).
+  client.reset();
+  auto fin = m_wire.wait_for([](const Packet& p) { return p.proto == kProtoTcp && (p.tcp_flags & kTcpFin); });
+  ASSERT_TRUE(fin) << "no FIN after the host closed";
+  EXPECT_LT(cpu_time_while_idle(300ms), 100ms);
 }
 
 TEST_F(SlirpNetTest, UdpHostForwardReachesGuestBothWays) {
@@ -554,6 +607,7 @@ TEST_F(SlirpNetTest, GuestUdpToGatewayReachesHostLoopback) {
   EXPECT_EQ(reply->src_ip, kSlirpHostAddr);
   EXPECT_EQ(reply->sport, server_port);
   EXPECT_EQ(reply->dst_ip, kSlirpGuestAddr);
+  EXPECT_LT(cpu_time_while_idle(200ms), 100ms);  // open sockets, nothing to do: no busy loop
 }
 
 TEST_F(SlirpNetTest, RestrictedAndNoLoopbackKeepGuestAwayFromHost) {
@@ -665,6 +719,80 @@ TEST_F(SlirpNetTest, RestartsAfterStop) {
   std::string error;
   ASSERT_TRUE(m_net->start({}, error)) << error;
   arp_gateway();
+}
+
+TEST_F(SlirpNetTest, RouterSolicitationGetsQemuIpv6Prefix) {
+  start({});
+  send(router_solicitation());
+  auto ra = m_wire.wait_for([](const Packet& p) {
+    return p.ethertype == 0x86dd && p.raw.size() >= 14 + 40 + 16 && p.raw[14 + 6] == 58 && p.raw[14 + 40] == 134;
+  });
+  ASSERT_TRUE(ra) << "no Router Advertisement";
+  const Bytes& f = ra->raw;
+  EXPECT_EQ(ra->dst_mac, (Mac{0x33, 0x33, 0, 0, 0, 1}));  // to all nodes
+  EXPECT_EQ(f[14 + 7], 255);  // hop limit
+  EXPECT_EQ(get16(&f[14 + 8]), 0xfe80);  // from a link-local address
+  // Find the Prefix Information option (type 3): fec0::/64, QEMU's default.
+  bool found = false;
+  size_t payload_end = 14 + 40 + get16(&f[14 + 4]);
+  for (size_t i = 14 + 40 + 16; i + 8 <= std::min(payload_end, f.size()) && f[i + 1] != 0; i += f[i + 1] * 8u) {
+    if (f[i] != 3 || f[i + 1] != 4 || i + 32 > f.size()) continue;
+    found = true;
+    EXPECT_EQ(f[i + 2], 64);  // prefix length
+    EXPECT_EQ(get16(&f[i + 16]), 0xfec0);
+    for (size_t b = 2; b < 16; ++b) EXPECT_EQ(f[i + 16 + b], 0) << b;
+  }
+  EXPECT_TRUE(found) << "no prefix option";
+}
+
+TEST_F(SlirpNetTest, Ipv6OffSendsNoRouterAdvertisement) {
+  SlirpOptions options;
+  options.ipv6 = false;
+  start({}, options);
+  send(router_solicitation());
+  EXPECT_FALSE(m_wire.wait_for([](const Packet& p) { return p.ethertype == 0x86dd; }, 300ms));
+  arp_gateway();
+}
+
+TEST_F(SlirpNetTest, ToGuestMayTransmitFromTheLoopThread) {
+  // A device that answers every frame it receives with a frame of its own, from inside to_guest.
+  std::atomic<int> replies{0};
+  m_net = std::make_unique<SlirpNet>(m_loop, [this, &replies](const u8* p, size_t n) {
+    m_wire.deliver(p, n);
+    if (replies.fetch_add(1) < 9) {
+      Bytes frame = arp_request(kSlirpGuestAddr, kSlirpHostAddr);
+      m_net->from_guest(frame.data(), frame.size());
+    }
+  });
+  std::string error;
+  ASSERT_TRUE(m_net->start({}, error)) << error;
+  send(arp_request(kSlirpGuestAddr, kSlirpHostAddr));
+  EXPECT_TRUE(m_wire.wait_delivered(10));
+  // to_guest may still be running (it uses `replies` after delivering); destroying the SlirpNet
+  // waits for it, so do that before `replies` goes out of scope.
+  m_net.reset();
+}
+
+TEST(SlirpNetLoop, WorksWhenStartedBeforeTheLoopAndStopsWithoutIt) {
+  GuestWire wire;
+  EventLoop loop;  // not running yet
+  {
+    SlirpNet net(loop, [&wire](const u8* p, size_t n) { wire.deliver(p, n); });
+    std::string error;
+    ASSERT_TRUE(net.start({fmt::format("tcp::{}-:22", free_port(SOCK_STREAM))}, error)) << error;
+    Bytes frame = arp_request(kSlirpGuestAddr, kSlirpHostAddr);
+    net.from_guest(frame.data(), frame.size());
+    loop.start();
+    EXPECT_TRUE(wire.wait_delivered(1));
+    loop.stop();
+    // Destroyed with the loop stopped and callbacks still queued on it: must neither hang nor
+    // leave anything for those callbacks to touch.
+    net.from_guest(frame.data(), frame.size());
+  }
+  loop.start();
+  std::this_thread::sleep_for(20ms);
+  loop.stop();
+  EXPECT_EQ(wire.delivered(), 1u);
 }
 
 }  // namespace

@@ -13,9 +13,15 @@
 #include "hyp/api/riscv_regs.h"
 #include "vmm/fdt.h"
 #include "vmm/loader.h"
+#include "vmm/net_slirp.h"
 #include "vmm/plic.h"
 #include "vmm/rtc.h"
 #include "vmm/syscon.h"
+#include "vmm/virtio/virtio_blk.h"
+#include "vmm/virtio/virtio_console.h"
+#include "vmm/virtio/virtio_mmio.h"
+#include "vmm/virtio/virtio_net.h"
+#include "vmm/virtio/virtio_rng.h"
 
 namespace rvkvm::vmm {
 namespace {
@@ -54,6 +60,9 @@ u64 one_reg_core(unsigned idx) { return riscv_reg_id(KVM_REG_SIZE_U64, KVM_REG_R
 struct Vmm::Impl {
   Plic* plic = nullptr;
   UartDevice* uart = nullptr;
+  virtio::VirtioConsole* vconsole = nullptr;
+  virtio::VirtioNet* net = nullptr;
+  std::unique_ptr<SlirpNet> slirp;
   // Input for the SBI console (legacy getchar, DBCN read).
   std::mutex input_mu;
   std::vector<u8> sbi_input;
@@ -155,6 +164,52 @@ bool Vmm::setup(std::string& error) {
   add_region(kSysconBase, kSysconSize, syscon.get());
   m_devices.push_back(std::move(syscon));
 
+  // virtio-mmio slots: disks, then the console, the entropy source and the network.
+  std::vector<FdtDevice> virtio_nodes;
+  unsigned slot = 0;
+  auto add_virtio = [&](std::unique_ptr<virtio::VirtioDevice> dev) -> bool {
+    if (slot >= kVirtioSlots) {
+      error = "too many virtio devices (8 slots)";
+      return false;
+    }
+    u64 base = kVirtioBase + slot * kVirtioStride;
+    u32 irq = 1 + slot;
+    auto mmio = std::make_unique<virtio::VirtioMmio>(std::move(dev), m_mem, IrqLine(irq_fn, irq));
+    add_region(base, kVirtioStride, mmio.get());
+    m_devices.push_back(std::move(mmio));
+    virtio_nodes.push_back({fmt::format("virtio_mmio@{:x}", base), {"virtio,mmio"}, base, kVirtioStride, irq, {}});
+    ++slot;
+    return true;
+  };
+  for (const DiskSpec& d : m_cfg.disks) {
+    std::string err;
+    auto blk = virtio::VirtioBlk::open({.path = d.path, .read_only = d.read_only, .serial = ""}, err);
+    if (!blk) {
+      error = fmt::format("--disk {}: {}", d.path, err);
+      return false;
+    }
+    if (!add_virtio(std::move(blk))) return false;
+  }
+  if (m_cfg.console == ConsoleKind::virtio) {
+    auto con = std::make_unique<virtio::VirtioConsole>([this](const u8* p, size_t n) { console_output(p, n); });
+    m_impl->vconsole = con.get();
+    if (!add_virtio(std::move(con))) return false;
+  }
+  if (!add_virtio(std::make_unique<virtio::VirtioRng>())) return false;
+  if (m_cfg.net) {
+    // QEMU's locally administered 52:54:00:12:34:56, as slirp users expect.
+    std::array<u8, 6> mac{0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    m_impl->slirp = std::make_unique<SlirpNet>(m_loop, [this](const u8* f, size_t n) {
+      if (m_impl->net) m_impl->net->receive(f, n);
+    });
+    auto net = std::make_unique<virtio::VirtioNet>(mac, [this](const u8* f, size_t n) {
+      if (m_impl->slirp) m_impl->slirp->from_guest(f, n);
+    });
+    m_impl->net = net.get();
+    if (!add_virtio(std::move(net))) return false;
+    if (!m_impl->slirp->start(m_cfg.hostfwds, error)) return false;
+  }
+
   // Device tree.
   FdtConfig fc;
   fc.ram_base = kRamBase;
@@ -177,6 +232,7 @@ bool Vmm::setup(std::string& error) {
   fc.devices.push_back({fmt::format("serial@{:x}", kUartBase), {"ns16550a"}, kUartBase, kUartSize, kUartIrq,
                         {{"clock-frequency", 3686400}}});
   fc.devices.push_back({fmt::format("rtc@{:x}", kRtcBase), {"google,goldfish-rtc"}, kRtcBase, kRtcSize, kRtcIrq, {}});
+  for (auto& n : virtio_nodes) fc.devices.push_back(std::move(n));
   if (!build_fdt(fc, m_dtb, error)) return false;
   if (m_dtb.size() > kFdtMaxSize || !m_mem.write(layout.fdt_addr, m_dtb.data(), m_dtb.size())) {
     error = "the device tree does not fit";
@@ -233,6 +289,8 @@ void Vmm::console_input(u8 c) {
       if (m_impl->uart) m_impl->uart->uart().receive(c);
       break;
     case ConsoleKind::virtio:
+      if (m_impl->vconsole) m_impl->vconsole->push_input(&c, 1);
+      break;
     case ConsoleKind::sbi: {
       std::lock_guard lock(m_impl->input_mu);
       if (m_impl->sbi_input.size() < 4096) m_impl->sbi_input.push_back(c);
@@ -385,9 +443,13 @@ int Vmm::run() {
   for (auto& t : m_threads) t.join();
   m_threads.clear();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (m_impl->slirp) m_impl->slirp->stop();
   m_loop.stop();
   m_impl->plic = nullptr;
   m_impl->uart = nullptr;
+  m_impl->vconsole = nullptr;
+  m_impl->net = nullptr;
+  m_impl->slirp.reset();
   m_devices.clear();  // closes and flushes disks
   if (m_impl->tty) {
     tcsetattr(0, TCSAFLUSH, &m_impl->saved);
