@@ -1,5 +1,7 @@
 # A thin wrapper over CMake. `make run` and `make check` are the two commands a fresh machine needs.
 BUILD      ?= build
+RVKVM_CACHE ?= $(HOME)/.cache/rvkvm
+export RVKVM_CACHE
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
@@ -24,12 +26,16 @@ check: build build-asan
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS) -L unit
 
-# Until `rvkvm run` boots Linux, the default guest is the bare-metal compute benchmark.
+# Boots the default guest: Debian's riscv64 kernel with a busybox initramfs (fetched once into
+# $(RVKVM_CACHE)). `poweroff` in the guest, or Ctrl-A x, ends it.
 run: build
-	@$(BUILD)/rvkvm sim --elf $(BUILD)/bench/compute.elf --stats
+	@bash scripts/fetch-guest.sh >/dev/null
+	@$(BUILD)/rvkvm run -k $(RVKVM_CACHE)/Image -i $(RVKVM_CACHE)/initramfs.cpio.gz -m 512M
 
 bench: build
 	@bash bench/sim.sh $(BUILD)
+	@$(BUILD)/bench/hyp_bench
+	@bash bench/boot.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
