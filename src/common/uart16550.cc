@@ -85,6 +85,11 @@ void Uart16550::receive(u8 byte) {
   update_irq();
 }
 
+bool Uart16550::rx_ready() {
+  std::lock_guard lock(m_mu);
+  return (m_ier & kIerRx) != 0 && m_rx.size() < kRxLimit;
+}
+
 bool Uart16550::rx_has_room() {
   std::lock_guard lock(m_mu);
   return m_rx.size() < kRxLimit;

@@ -21,6 +21,8 @@ class Uart16550 {
   // Queues input bytes (from any thread).
   void receive(u8 byte);
   [[nodiscard]] bool rx_has_room();
+  // The driver has enabled the receive interrupt: input given now will be seen.
+  [[nodiscard]] bool rx_ready();
 
  private:
   void update_irq();

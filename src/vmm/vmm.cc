@@ -70,6 +70,10 @@ struct Vmm::Impl {
   bool tty = false;
   termios saved{};
   bool saw_ctrl_a = false;
+  // Serial input that arrived before the guest's driver enabled receive interrupts (a driver
+  // that starts up clears the FIFO, so early bytes would be lost). Event-loop thread only.
+  std::vector<u8> serial_backlog;
+  bool backlog_timer = false;
 };
 
 Vmm::Vmm(VmmConfig cfg) : m_cfg(std::move(cfg)), m_impl(std::make_unique<Impl>()) {}
@@ -286,7 +290,8 @@ void Vmm::console_input(u8 c) {
   }
   switch (m_cfg.console) {
     case ConsoleKind::serial:
-      if (m_impl->uart) m_impl->uart->uart().receive(c);
+      if (m_impl->serial_backlog.size() < 65536) m_impl->serial_backlog.push_back(c);
+      flush_serial_backlog();
       break;
     case ConsoleKind::virtio:
       if (m_impl->vconsole) m_impl->vconsole->push_input(&c, 1);
@@ -296,6 +301,21 @@ void Vmm::console_input(u8 c) {
       if (m_impl->sbi_input.size() < 4096) m_impl->sbi_input.push_back(c);
       break;
     }
+  }
+}
+
+void Vmm::flush_serial_backlog() {
+  Impl& im = *m_impl;
+  if (!im.uart) return;
+  std::size_t n = 0;
+  while (n < im.serial_backlog.size() && im.uart->uart().rx_ready()) im.uart->uart().receive(im.serial_backlog[n++]);
+  im.serial_backlog.erase(im.serial_backlog.begin(), im.serial_backlog.begin() + static_cast<long>(n));
+  if (!im.serial_backlog.empty() && !im.backlog_timer && !m_stop.load()) {
+    im.backlog_timer = true;
+    m_loop.call_after(std::chrono::milliseconds(20), [this] {
+      m_impl->backlog_timer = false;
+      flush_serial_backlog();
+    });
   }
 }
 

@@ -71,6 +71,7 @@ class Vmm {
   void handle_sbi(hyp::SbiExit& s);
   void console_output(const u8* data, size_t len);
   void console_input(u8 c);
+  void flush_serial_backlog();
   void add_region(u64 base, u64 size, MmioDevice* dev);
   void set_irq(u32 source, bool level);
   void print_stats();

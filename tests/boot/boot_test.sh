@@ -80,6 +80,16 @@ case $case_name in
     kill -TERM $vm
     wait $vm || true
     ;;
+  shell)
+    # The interactive path: commands typed at the busybox shell (here from a pipe), then poweroff.
+    set +e
+    printf 'echo SHELL-$((6 * 7))\npoweroff\n' |
+      timeout 300 "$rvkvm" run -k "$cache/Image" -i "$cache/initramfs.cpio.gz" -m 512M -p "console=ttyS0" >"$work/out" 2>&1
+    rc=$?
+    set -e
+    expect SHELL-42
+    [[ $rc == 0 ]] || fail "exit code $rc after poweroff at the shell"
+    ;;
   dtb)
     boot -m 256M -c 2 --dump-dtb "$work/guest.dtb" -p "console=ttyS0 rvkvm.cmd=poweroff"
     [[ -s $work/guest.dtb ]] || fail "no device tree was written"
