@@ -223,8 +223,12 @@ bool Vmm::setup(std::string& error) {
   fc.isa_extensions = {"i",      "m",        "a",          "f",   "d",   "c",   "zicntr", "zicsr", "zifencei",
                        "zihintpause", "zba", "zbb",        "zbs", "zicond", "sstc", "svinval", "svnapot", "svpbmt"};
   fc.mmu_type = m_cfg.gstage_mode == 8 ? "riscv,sv39" : m_cfg.gstage_mode == 9 ? "riscv,sv48" : "riscv,sv57";
-  std::string console_arg = m_cfg.console == ConsoleKind::serial ? "console=ttyS0" : "console=hvc0";
-  fc.bootargs = m_cfg.append_given ? m_cfg.append : console_arg + " earlycon=sbi";
+  // serial: the 16550; virtio: virtio-console (hvc0); sbi: the SBI debug console, which carries
+  // the kernel log as a kept boot console (and hvc0 if the kernel has CONFIG_HVC_RISCV_SBI).
+  std::string default_args = m_cfg.console == ConsoleKind::serial   ? "console=ttyS0 earlycon=sbi"
+                             : m_cfg.console == ConsoleKind::virtio ? "console=hvc0 earlycon=sbi"
+                                                                    : "console=hvc0 earlycon=sbi keep_bootcon";
+  fc.bootargs = m_cfg.append_given ? m_cfg.append : default_args;
   fc.stdout_path = m_cfg.console == ConsoleKind::serial ? fmt::format("/soc/serial@{:x}", kUartBase) : "";
   fc.initrd_start = layout.initrd_start;
   fc.initrd_end = layout.initrd_end;

@@ -90,6 +90,24 @@ case $case_name in
     expect SHELL-42
     [[ $rc == 0 ]] || fail "exit code $rc after poweroff at the shell"
     ;;
+  console-virtio)
+    python3 "$root/tests/boot/interact.py" 240 "$rvkvm" run -k "$cache/Image" -i "$cache/initramfs.cpio.gz" \
+      -m 512M --console virtio >"$work/out" 2>&1 || fail "no working shell on the virtio console"
+    expect "hvc0"
+    ;;
+  console-sbi)
+    # Debian's kernel has no hvc driver for the SBI console: it carries the kernel log (kept as
+    # the boot console), and the guest still runs its command and powers off.
+    boot -m 512M --console sbi -p "console=hvc0 earlycon=sbi keep_bootcon rvkvm.cmd=/tests/cpus.sh"
+    expect "earlycon: sbi0"
+    expect "Run /init as init process"
+    expect "reboot: Power down"
+    [[ $rc == 0 ]] || fail "exit code $rc"
+    ;;
+  serial-interactive)
+    python3 "$root/tests/boot/interact.py" 240 "$rvkvm" run -k "$cache/Image" -i "$cache/initramfs.cpio.gz" \
+      -m 512M >"$work/out" 2>&1 || fail "no working shell on the serial console"
+    ;;
   dtb)
     boot -m 256M -c 2 --dump-dtb "$work/guest.dtb" -p "console=ttyS0 rvkvm.cmd=poweroff"
     [[ -s $work/guest.dtb ]] || fail "no device tree was written"
