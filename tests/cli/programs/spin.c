@@ -1,0 +1,4 @@
+// Never finishes: for --max-insns.
+int main(void) {
+  for (;;) asm volatile("nop");
+}
