@@ -413,25 +413,25 @@ bool Hart::csr_access_trap(u16 num, bool write, TrapInfo& t) {
   return false;
 }
 
-bool Hart::csr_read(u16 num, u64& v) {
-  // With V=1, supervisor CSRs name their VS counterparts (9.2.5 "VS CSRs").
-  if (m_virt) {
-    switch (num) {
-      case csr::sstatus: num = csr::vsstatus; break;
-      case csr::sie: num = csr::vsie; break;
-      case csr::stvec: num = csr::vstvec; break;
-      case csr::sscratch: num = csr::vsscratch; break;
-      case csr::sepc: num = csr::vsepc; break;
-      case csr::scause: num = csr::vscause; break;
-      case csr::stval: num = csr::vstval; break;
-      case csr::sip: num = csr::vsip; break;
-      case csr::satp: num = csr::vsatp; break;
-      case csr::stimecmp: num = csr::vstimecmp; break;
-      default: break;
-    }
+// With V=1, supervisor CSRs name their VS counterparts (9.2.5 "VS CSRs").
+u16 Hart::vs_alias(u16 num) const {
+  if (!m_virt) return num;
+  switch (num) {
+    case csr::sstatus: return csr::vsstatus;
+    case csr::sie: return csr::vsie;
+    case csr::stvec: return csr::vstvec;
+    case csr::sscratch: return csr::vsscratch;
+    case csr::sepc: return csr::vsepc;
+    case csr::scause: return csr::vscause;
+    case csr::stval: return csr::vstval;
+    case csr::sip: return csr::vsip;
+    case csr::satp: return csr::vsatp;
+    case csr::stimecmp: return csr::vstimecmp;
+    default: return num;
   }
-  return read_csr_raw(num, v);
 }
+
+bool Hart::csr_read(u16 num, u64& v) { return read_csr_raw(vs_alias(num), v); }
 
 bool Hart::read_csr_raw(u16 num, u64& v) {
   switch (num) {
@@ -519,21 +519,7 @@ bool Hart::read_csr_raw(u16 num, u64& v) {
 }
 
 bool Hart::csr_write(u16 num, u64 v, bool& sync) {
-  if (m_virt) {
-    switch (num) {
-      case csr::sstatus: num = csr::vsstatus; break;
-      case csr::sie: num = csr::vsie; break;
-      case csr::stvec: num = csr::vstvec; break;
-      case csr::sscratch: num = csr::vsscratch; break;
-      case csr::sepc: num = csr::vsepc; break;
-      case csr::scause: num = csr::vscause; break;
-      case csr::stval: num = csr::vstval; break;
-      case csr::sip: num = csr::vsip; break;
-      case csr::satp: num = csr::vsatp; break;
-      case csr::stimecmp: num = csr::vstimecmp; break;
-      default: break;
-    }
-  }
+  num = vs_alias(num);
   switch (num) {
     case csr::sstatus: case csr::mstatus: case csr::vsstatus: case csr::sie: case csr::sip: case csr::mie: case csr::mip: case csr::hie:
     case csr::hip: case csr::hvip: case csr::vsie: case csr::vsip: case csr::mideleg: case csr::hideleg: case csr::satp: case csr::vsatp:

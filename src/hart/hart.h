@@ -186,6 +186,8 @@ class Hart {
   };
   [[nodiscard]] XlateMode fetch_mode() const;
   [[nodiscard]] XlateMode data_mode() const;
+  // HLV/HLVX/HSV: as though V=1 at privilege hstatus.SPVP, with vsstatus.SUM/MXR (9.3.2).
+  [[nodiscard]] XlateMode hlv_mode(bool hlvx) const;
 
   // Address translation: vaddr -> physical (host-physical in the hypervisor world).
   [[nodiscard]] bool translate(u64 va, Access acc, const XlateMode& m, u64& pa, TrapInfo& t);
@@ -219,6 +221,7 @@ class Hart {
   enum class CsrOp : u8 { rw, rs, rc };
   [[nodiscard]] bool csr_insn(u16 num, CsrOp op, u64 operand, bool do_read, bool do_write, u64& old, TrapInfo& t,
                               bool& sync);
+  [[nodiscard]] u16 vs_alias(u16 num) const;
   [[nodiscard]] bool csr_read(u16 num, u64& v);           // already privilege-checked, with V aliasing
   [[nodiscard]] bool csr_write(u16 num, u64 v, bool& sync);
   [[nodiscard]] bool write_csr_internal(u16 num, u64 v);

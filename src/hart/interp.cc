@@ -427,28 +427,20 @@ L_exit : {
     if (h.m_virt) VIRTUAL();                                               \
     if (h.m_priv == Priv::U && !(h.m_hstatus & hstatus::HU)) ILLEGAL();    \
   } while (0)
-#define HLV_OP(T, hlvx)                                                                          \
-  do {                                                                                           \
-    HLSV_CHECK();                                                                                \
-    bool hs_mxr_ = (h.m_mstatus & mstatus::MXR) != 0;                                            \
-    Hart::XlateMode m_{(h.m_hstatus & hstatus::SPVP) ? Priv::S : Priv::U, true,                  \
-                       (h.m_vsstatus & mstatus::SUM) != 0,                                       \
-                       (h.m_vsstatus & mstatus::MXR) != 0 || hs_mxr_, hs_mxr_, (hlvx)};          \
-    T v_;                                                                                        \
-    if (!h.load_mode(RS1, &v_, sizeof(T), m_, trap)) goto L_mem_fault;                           \
-    RD = static_cast<u64>(static_cast<i64>(v_));                                                 \
-    NEXT();                                                                                      \
+#define HLV_OP(T, hlvx)                                                            \
+  do {                                                                             \
+    HLSV_CHECK();                                                                  \
+    T v_;                                                                          \
+    if (!h.load_mode(RS1, &v_, sizeof(T), h.hlv_mode(hlvx), trap)) goto L_mem_fault; \
+    RD = static_cast<u64>(static_cast<i64>(v_));                                   \
+    NEXT();                                                                        \
   } while (0)
-#define HSV_OP(T)                                                                                \
-  do {                                                                                           \
-    HLSV_CHECK();                                                                                \
-    bool hs_mxr_ = (h.m_mstatus & mstatus::MXR) != 0;                                            \
-    Hart::XlateMode m_{(h.m_hstatus & hstatus::SPVP) ? Priv::S : Priv::U, true,                  \
-                       (h.m_vsstatus & mstatus::SUM) != 0,                                       \
-                       (h.m_vsstatus & mstatus::MXR) != 0 || hs_mxr_, hs_mxr_, false};           \
-    T v_ = static_cast<T>(RS2);                                                                  \
-    if (!h.store_mode(RS1, &v_, sizeof(T), m_, trap)) goto L_mem_fault;                          \
-    NEXT();                                                                                      \
+#define HSV_OP(T)                                                                \
+  do {                                                                           \
+    HLSV_CHECK();                                                                \
+    T v_ = static_cast<T>(RS2);                                                  \
+    if (!h.store_mode(RS1, &v_, sizeof(T), h.hlv_mode(false), trap)) goto L_mem_fault; \
+    NEXT();                                                                      \
   } while (0)
 
 #define INSN(name) RVKVM_CAT(L4_, name):

@@ -434,18 +434,18 @@ bool Hart::store_slow(u64 va, const void* in, unsigned size, TrapInfo& t) {
   return store_mode(va, in, size, data_mode(), t);
 }
 
-bool Hart::guest_load(u64 gva, void* out, unsigned size, bool execute, TrapInfo& t) {
+Hart::XlateMode Hart::hlv_mode(bool hlvx) const {
   bool hs_mxr = (m_mstatus & mstatus::MXR) != 0;
-  XlateMode m{(m_hstatus & hstatus::SPVP) ? Priv::S : Priv::U, true, (m_vsstatus & mstatus::SUM) != 0,
-              (m_vsstatus & mstatus::MXR) != 0 || hs_mxr, hs_mxr, execute};
-  return load_mode(gva, out, size, m, t);
+  return {(m_hstatus & hstatus::SPVP) ? Priv::S : Priv::U, true, (m_vsstatus & mstatus::SUM) != 0,
+          (m_vsstatus & mstatus::MXR) != 0 || hs_mxr, hs_mxr, hlvx};
+}
+
+bool Hart::guest_load(u64 gva, void* out, unsigned size, bool execute, TrapInfo& t) {
+  return load_mode(gva, out, size, hlv_mode(execute), t);
 }
 
 bool Hart::guest_store(u64 gva, const void* in, unsigned size, TrapInfo& t) {
-  bool hs_mxr = (m_mstatus & mstatus::MXR) != 0;
-  XlateMode m{(m_hstatus & hstatus::SPVP) ? Priv::S : Priv::U, true, (m_vsstatus & mstatus::SUM) != 0,
-              (m_vsstatus & mstatus::MXR) != 0 || hs_mxr, hs_mxr, false};
-  return store_mode(gva, in, size, m, t);
+  return store_mode(gva, in, size, hlv_mode(false), t);
 }
 
 u8* Hart::amo_ptr(u64 va, unsigned size, bool is_lr, TrapInfo& t) {

@@ -82,6 +82,11 @@ class VirtioDevice {
   template <typename Fn>
   void process_queue(u32 queue, Fn&& handle);
 
+  // Takes the next well-formed chain of `vq` into m_chain. Malformed chains go back to the
+  // driver with length 0 (setting `pushed`); a corrupted ring marks the device
+  // DEVICE_NEEDS_RESET. False when there is nothing (more) to take. Transport lock held.
+  bool next_chain(Virtqueue& vq, bool& pushed);
+
   // One chain object reused across requests so that processing does not allocate.
   DescChain m_chain;
 
@@ -110,6 +115,22 @@ class VirtioTransport {
   virtual void set_needs_reset() = 0;
 };
 
+inline bool VirtioDevice::next_chain(Virtqueue& vq, bool& pushed) {
+  for (;;) {
+    const PopStatus s = vq.pop(m_chain);
+    if (s == PopStatus::empty) return false;
+    if (s == PopStatus::broken) {
+      m_transport->set_needs_reset();
+      return false;
+    }
+    if (s != PopStatus::malformed) return true;
+    if (m_chain.head_valid()) {
+      vq.push(m_chain.head(), 0);
+      pushed = true;
+    }
+  }
+}
+
 template <typename Fn>
 void VirtioDevice::process_queue(u32 queue, Fn&& handle) {
   VirtioTransport* t = m_transport;
@@ -117,20 +138,7 @@ void VirtioDevice::process_queue(u32 queue, Fn&& handle) {
   Virtqueue* vq = t->queue(queue);
   if (!vq || !vq->ready()) return;
   bool pushed = false;
-  for (;;) {
-    const PopStatus s = vq->pop(m_chain);
-    if (s == PopStatus::empty) break;
-    if (s == PopStatus::broken) {
-      t->set_needs_reset();
-      break;
-    }
-    if (s == PopStatus::malformed) {
-      if (m_chain.head_valid()) {
-        vq->push(m_chain.head(), 0);
-        pushed = true;
-      }
-      continue;
-    }
+  while (next_chain(*vq, pushed)) {
     const u32 written = handle(m_chain);
     vq->push(m_chain.head(), written);
     pushed = true;

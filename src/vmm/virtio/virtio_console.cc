@@ -68,20 +68,7 @@ void VirtioConsole::deliver_input() {
   if (!q || !q->ready()) return;
   size_t taken = 0;
   bool pushed = false;
-  while (taken < m_pending.size()) {
-    const PopStatus s = q->pop(m_chain);
-    if (s == PopStatus::empty) break;
-    if (s == PopStatus::broken) {
-      t->set_needs_reset();
-      break;
-    }
-    if (s == PopStatus::malformed) {
-      if (m_chain.head_valid()) {
-        q->push(m_chain.head(), 0);
-        pushed = true;
-      }
-      continue;
-    }
+  while (taken < m_pending.size() && next_chain(*q, pushed)) {
     // 5.3.6.1: receive buffers are device-writable; a readable part is ignored.
     const u64 n = m_chain.write(0, m_pending.data() + taken, m_pending.size() - taken);
     taken += n;

@@ -61,20 +61,7 @@ void VirtioNet::deliver() {
   Virtqueue* q = t->queue(kReceiveQueue);
   if (!q || !q->ready()) return;
   bool pushed = false;
-  while (!m_pending.empty()) {
-    const PopStatus s = q->pop(m_chain);
-    if (s == PopStatus::empty) break;
-    if (s == PopStatus::broken) {
-      t->set_needs_reset();
-      break;
-    }
-    if (s == PopStatus::malformed) {
-      if (m_chain.head_valid()) {
-        q->push(m_chain.head(), 0);
-        pushed = true;
-      }
-      continue;
-    }
+  while (!m_pending.empty() && next_chain(*q, pushed)) {
     const std::vector<u8>& f = m_pending.front();
     u32 written = 0;
     // One buffer per frame (no VIRTIO_NET_F_MRG_RXBUF): the header says num_buffers = 1.
