@@ -36,6 +36,7 @@ bench: build
 	@bash bench/sim.sh $(BUILD)
 	@$(BUILD)/bench/hyp_bench
 	@bash bench/boot.sh $(BUILD)
+	@bash bench/workload.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -2,8 +2,8 @@
 # Boot and guest-workload timing: rvkvm run vs qemu-system-riscv64 -M virt (TCG, with its default
 # OpenSBI) with the same kernel, initramfs, memory and CPUs, measured in the same run.
 #   bench/boot.sh [BUILD_DIR] [CPUS] [RUNS]
-# Reports wall time from start to the /init marker and to exit (poweroff) for each, best of RUNS,
-# then the compute workload (/tests/compute.sh: sha256sum and gzip over a generated file).
+# Reports wall time from start to the /init marker and to exit (poweroff) for each, best of RUNS.
+# bench/workload.sh times a compute-heavy workload inside the guest the same way.
 set -euo pipefail
 build=${1:-build}
 cpus=${2:-1}
@@ -52,14 +52,3 @@ printf '  qemu-system-riscv64 (TCG)          %7.2f s  %7.2f s\n' "$q_init" "$q_e
 printf '  rvkvm / qemu time                  %7.2fx  %7.2fx\n' "$(echo "$rv_init / $q_init" | bc -l)" \
   "$(echo "$rv_end / $q_end" | bc -l)"
 
-wargs="console=ttyS0 rvkvm.cmd=/tests/compute.sh rvkvm.mib=16"
-rvw=$(time_boot "$rvkvm" run -k "$cache/Image" -i "$cache/initramfs.cpio.gz" -m 512M -c "$cpus" -p "$wargs")
-qw=$(time_boot qemu-system-riscv64 -M virt -m 512M -smp "$cpus" -nographic -monitor none \
-  -kernel "$cache/Image" -initrd "$cache/initramfs.cpio.gz" -append "$wargs")
-read -r rvw_init rvw_end rvw_lines <<<"$rvw"
-read -r qw_init qw_end qw_lines <<<"$qw"
-printf 'guest workload (16 MiB: generate, sha256sum, gzip, gunzip)   total after /init\n'
-printf '  rvkvm run                          %7.2f s\n' "$(echo "$rvw_end - $rvw_init" | bc -l)"
-printf '  qemu-system-riscv64 (TCG)          %7.2f s\n' "$(echo "$qw_end - $qw_init" | bc -l)"
-printf '  rvkvm / qemu time                  %7.2fx\n' "$(echo "($rvw_end - $rvw_init) / ($qw_end - $qw_init)" | bc -l)"
-printf '  rvkvm steps: %s\n  qemu steps:  %s\n' "$rvw_lines" "$qw_lines"

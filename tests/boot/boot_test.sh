@@ -77,8 +77,13 @@ case $case_name in
     expect "NET-FETCH $want 200000"
     got=$(python3 -c "import urllib.request,sys; print(urllib.request.urlopen('http://127.0.0.1:$fwd_port/', timeout=30).read().decode())")
     [[ $got == *RVKVM-HTTPD-OK* ]] || fail "the guest's web server answered '$got' through the forwarded port"
+    # SIGTERM stops the VM cleanly, with 128 + 15 as the exit code.
     kill -TERM $vm
-    wait $vm || true
+    set +e
+    wait $vm
+    vm_rc=$?
+    set -e
+    [[ $vm_rc == 143 ]] || fail "exit code $vm_rc after SIGTERM, want 143"
     ;;
   shell)
     # The interactive path: commands typed at the busybox shell (here from a pipe), then poweroff.

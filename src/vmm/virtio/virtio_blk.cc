@@ -108,6 +108,10 @@ VirtioBlk::VirtioBlk(int fd, u64 capacity, Options options)
 }
 
 VirtioBlk::~VirtioBlk() {
+  // The VMM is going away (poweroff, reboot, SIGINT/SIGTERM): what the guest wrote must be on
+  // stable storage even if its driver never sent a flush.
+  if (m_fd >= 0 && !m_options.read_only && ::fsync(m_fd) != 0)
+    warn(g_warn_io, "virtio-blk: fsync {} at exit: {}", m_options.path, std::strerror(errno));
   if (m_fd >= 0) ::close(m_fd);
 }
 
