@@ -129,6 +129,7 @@ class Hart {
     u64 tlb_misses = 0;
     u64 decoded_pages = 0;
     u64 pages_revalidated = 0;
+    u64 tlb_flush_all = 0, tlb_flush_page = 0;
     u64 pages_redecoded = 0;
     u64 traps = 0;
     u64 interrupts = 0;
@@ -168,8 +169,12 @@ class Hart {
     std::array<TlbEntry, kTlbSize> store;
     std::array<FetchTlbEntry, kTlbSize> fetch;
     bool used = false;
-    bool has_large = false;  // holds pieces of superpages or NAPOT pages
+    // Superpage and NAPOT leaves whose 4 KiB pieces are in this set (virtual base, size), so a
+    // fence by address can drop every piece of its leaf. Too many: the set is flushed whole.
+    std::vector<std::pair<u64, u64>> large;
+    bool large_overflow = false;
     void clear();
+    void note_large(u64 base, u64 size);
   };
 
  private:
@@ -258,7 +263,7 @@ class Hart {
   TlbSet* m_tlb_data = nullptr;
   bool m_fp_on = false;     // FP instructions are enabled (mstatus.FS, and vsstatus.FS when V=1)
   bool m_fs_dirty = false;  // FS already Dirty: FP writes need not update the status registers
-  bool m_last_walk_large = false;  // the last walk ended at a superpage or NAPOT leaf
+  u64 m_last_walk_leaf_size = 0;  // the first-stage leaf size of the last walk (4 KiB if none)
   struct CtxKey {
     u64 words[5];
     bool operator==(const CtxKey&) const = default;

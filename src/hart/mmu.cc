@@ -105,7 +105,18 @@ void Hart::TlbSet::clear() {
   for (auto& e : store) e = {};
   for (auto& e : fetch) e = {};
   used = false;
-  has_large = false;
+  large.clear();
+  large_overflow = false;
+}
+
+void Hart::TlbSet::note_large(u64 base, u64 size) {
+  for (const auto& [b, sz] : large)
+    if (b == base && sz == size) return;
+  if (large.size() >= 64) {
+    large_overflow = true;
+    return;
+  }
+  large.emplace_back(base, size);
 }
 
 Hart::TlbSet* Hart::ctx_set(const CtxKey& key) {
@@ -133,18 +144,37 @@ void Hart::update_contexts() {
 }
 
 void Hart::tlb_flush(u64 va, bool all) {
-  // Dropping the slot of this page in every context over-flushes, which is always allowed.
+  // Dropping this page in every context over-flushes, which is always allowed.
   u64 page = va & ~kPageMask;
-  unsigned i = (va >> 12) & (kTlbSize - 1);
+  ++(all ? m_stats.tlb_flush_all : m_stats.tlb_flush_page);
+  auto drop_page = [](TlbSet& set, u64 p) {
+    unsigned i = (p >> 12) & (kTlbSize - 1);
+    if (set.load[i].tag == p) set.load[i] = {};
+    if (set.store[i].tag == p) set.store[i] = {};
+    if (set.fetch[i].tag == p) set.fetch[i] = {};
+  };
   for (auto& set : m_tlb_sets) {
     if (!set->used) continue;
-    if (all || set->has_large) {
+    if (all || set->large_overflow) {
       set->clear();
       continue;
     }
-    if (set->load[i].tag == page) set->load[i] = {};
-    if (set->store[i].tag == page) set->store[i] = {};
-    if (set->fetch[i].tag == page) set->fetch[i] = {};
+    drop_page(*set, page);
+    // Every cached piece of a superpage or NAPOT leaf that contains the address goes too.
+    for (std::size_t k = 0; k < set->large.size();) {
+      auto [base, size] = set->large[k];
+      if (page - base >= size) {
+        ++k;
+        continue;
+      }
+      if (size > (2ull << 20)) {
+        set->clear();  // a gigapage or larger: cheaper to start over
+        break;
+      }
+      for (u64 p = base; p < base + size; p += 0x1000) drop_page(*set, p);
+      set->large[k] = set->large.back();
+      set->large.pop_back();
+    }
   }
 }
 
@@ -163,7 +193,8 @@ void Hart::drop_decoded_pages() {
 
 void Hart::fill_tlb(TlbEntry* tlb, u64 va, u8* host_page) {
   m_tlb_data->used = true;
-  if (m_last_walk_large) m_tlb_data->has_large = true;
+  if (m_last_walk_leaf_size > 0x1000)
+    m_tlb_data->note_large(va & ~(m_last_walk_leaf_size - 1), m_last_walk_leaf_size);
   TlbEntry& e = tlb[(va >> 12) & (kTlbSize - 1)];
   e.tag = va & ~kPageMask;
   e.host_off = reinterpret_cast<u64>(host_page) - e.tag;
@@ -300,7 +331,7 @@ restart:
     u64 result;
     if (!leaf_address(pte, static_cast<unsigned>(level), va, result)) return page_fault();
     // The TLB holds 4 KiB pieces; a fence by address must drop every piece of a larger leaf.
-    if (level > 0 || (pte & pte::N)) m_last_walk_large = true;
+    m_last_walk_leaf_size = (pte & pte::N) ? 0x10000 : (0x1000ull << (9 * level));
     u64 want = pte::A | (acc == Access::store ? pte::D : 0);
     if ((pte & want) != want) {
       if (!adue) return page_fault();
@@ -320,7 +351,7 @@ restart:
 
 bool Hart::translate(u64 va, Access acc, const XlateMode& m, u64& pa, TrapInfo& t) {
   ++m_stats.tlb_misses;
-  m_last_walk_large = false;
+  m_last_walk_leaf_size = 0x1000;
   if (!m.virt) {
     if (m.priv == Priv::M || (m_satp >> atp::kModeShift) == atp::Bare) {
       pa = va;
@@ -582,7 +613,8 @@ Hart::DecodedPage* Hart::fetch_page(u64 pc, TrapInfo& t) {
   e.host_off = reinterpret_cast<u64>(h) - e.tag;
   e.page = page;
   m_tlb_fetch->used = true;
-  if (m_last_walk_large) m_tlb_fetch->has_large = true;
+  if (m_last_walk_leaf_size > 0x1000)
+    m_tlb_fetch->note_large(pc & ~(m_last_walk_leaf_size - 1), m_last_walk_leaf_size);
   return page;
 }
 

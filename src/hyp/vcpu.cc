@@ -93,6 +93,8 @@ std::vector<std::pair<std::string, u64>> EmulatedVcpu::stats() const {
       {"hart_traps", hs.traps},
       {"hart_interrupts", hs.interrupts},
       {"tlb_misses", hs.tlb_misses},
+      {"tlb_flush_all", hs.tlb_flush_all},
+      {"tlb_flush_page", hs.tlb_flush_page},
       {"decoded_pages", hs.decoded_pages},
       {"pages_revalidated", hs.pages_revalidated},
       {"pages_redecoded", hs.pages_redecoded},
