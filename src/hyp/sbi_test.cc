@@ -265,6 +265,37 @@ TEST_F(SbiTest, RemoteFences) {
     EXPECT_EQ(call(kExtRfence, fid, {0b1, 0, 0, 4096, 0}).error, kErrNotSupported) << "fid " << fid;
 }
 
+// Remote fences travel through a per-VCPU queue; one that overflows becomes a single full flush,
+// as in KVM. Observed through the target VCPU's statistics.
+TEST_F(SbiTest, RemoteFenceQueueOverflowBecomesAFullFlush) {
+  runnable_vcpus(2);
+  auto stat = [&](const char* name) {
+    for (const auto& [n, v] : vcpu(1).stats())
+      if (n == name) return v;
+    ADD_FAILURE() << "no statistic " << name;
+    return u64{0};
+  };
+  Asm idle(kRamBase + 0x1000);
+  idle.halt();
+  auto run_target = [&] {
+    m_vm->start(idle, 1);
+    EXPECT_TRUE(IsHalt(run_vcpu(vcpu(1))));
+  };
+  run_target();
+  const u64 all0 = stat("tlb_flush_all"), page0 = stat("tlb_flush_page");
+  for (u64 k = 0; k < 3; ++k)
+    ASSERT_EQ(call(kExtRfence, 1, {0b10, 0, kRamBase + k * 4096, 4096, 0}).error, kSuccess);
+  run_target();
+  EXPECT_EQ(stat("tlb_flush_page") - page0, 3u) << "three queued one-page fences";
+  EXPECT_EQ(stat("tlb_flush_all"), all0);
+  const u64 all1 = stat("tlb_flush_all"), page1 = stat("tlb_flush_page");
+  for (u64 k = 0; k < 40; ++k)
+    ASSERT_EQ(call(kExtRfence, 1, {0b10, 0, kRamBase + k * 4096, 4096, 0}).error, kSuccess);
+  run_target();
+  EXPECT_EQ(stat("tlb_flush_all") - all1, 1u) << "an overflowing queue is one full flush";
+  EXPECT_EQ(stat("tlb_flush_page"), page1) << "and nothing page by page";
+}
+
 // ---------------------------------------------------------------------------------------------
 // HSM
 

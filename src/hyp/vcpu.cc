@@ -227,7 +227,10 @@ bool EmulatedVcpu::process_requests() {
         overflow = std::exchange(m_hfence_overflow, false);
       }
       if (overflow) {
-        h.flush_all_caches();
+        // Too many to track: every guest translation goes (KVM: HFENCE.VVMA for the whole VMID),
+        // and pending instruction fences too.
+        h.flush_tlb(0, true);
+        h.fence_i();
       } else {
         for (const HfenceRequest& r : q) {
           switch (r.kind) {
