@@ -363,7 +363,10 @@ void Vmm::handle_sbi(SbiExit& s) {
     }
     case SBI_EXT_DBCN: {
       // SBI 2.0 debug console: the buffer address is guest-physical (base_lo, base_hi).
-      u64 n = s.args[0], addr = s.args[1] | (s.args[2] << 32);
+      // A call may move fewer bytes than asked (SBI 2.0, DBCN): cap one call so that a guest
+      // naming all of its RAM does not stall this VCPU in one giant write.
+      constexpr u64 kMaxDbcnChunk = 64 * 1024;
+      u64 n = std::min(s.args[0], kMaxDbcnChunk), addr = s.args[1] | (s.args[2] << 32);
       if (s.function_id == SBI_EXT_DBCN_CONSOLE_WRITE_BYTE) {
         u8 c = static_cast<u8>(s.args[0]);
         console_output(&c, 1);
