@@ -107,12 +107,12 @@ void register_run(CLI::App& app) {
       ->check(CLI::ExistingFile);
   run->add_option("-i,--initrd", o->initrd, "Initial ramdisk, placed at the top of the first 256 MiB of RAM")
       ->check(CLI::ExistingFile);
-  run->add_option("-p,--append", o->append, "Kernel command line (default: console=ttyS0 earlycon=sbi)")
+  run->add_option("-p,--append", o->append, "Kernel command line (default by --console: serial \"console=ttyS0 earlycon=sbi\", virtio \"console=hvc0 earlycon=sbi\", sbi \"console=hvc0 earlycon=sbi keep_bootcon\")")
       ->each([o](const std::string&) { o->append_given = true; });
   run->add_option("-m,--memory", o->memory, "Guest RAM, e.g. 512M or 2G (a bare number is MiB)")->capture_default_str();
   run->add_option("-c,--cpus", o->cpus, "Number of VCPUs (1-32); the others start in HSM STOPPED")->capture_default_str();
   run->add_option("--disk", o->disks, "Raw disk image as virtio-blk; FILE,ro for read-only (repeatable)");
-  run->add_option("--net", o->nets, "user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]: virtio-net with user-mode networking");
+  run->add_option("--net", o->nets, "user[,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...: one virtio-net NIC with user-mode networking (10.0.2.15/24, gateway 10.0.2.2); forwarded ports listen on 127.0.0.1 unless HOSTADDR says otherwise");
   run->add_option("--console", o->console, "Guest console: serial (16550, ttyS0), virtio (hvc0) or sbi (SBI debug console)")
       ->check(CLI::IsMember({"serial", "virtio", "sbi"}))
       ->capture_default_str();
