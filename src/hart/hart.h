@@ -129,7 +129,7 @@ class Hart {
     u64 tlb_misses = 0;
     u64 decoded_pages = 0;
     u64 pages_revalidated = 0;
-    u64 tlb_flush_all = 0, tlb_flush_page = 0;
+    u64 tlb_flush_all = 0, tlb_flush_page = 0, tlb_flush_asid = 0;
     u64 pages_redecoded = 0;
     u64 traps = 0;
     u64 interrupts = 0;
@@ -240,6 +240,9 @@ class Hart {
   void set_counter(bool instret, u64 v, bool by_insn = true);
   void mark_fs_dirty();
   void tlb_flush(u64 va, bool all);
+  // SFENCE.VMA/HFENCE.VVMA with rs1 = x0 and an ASID: only that address space's translations
+  // (in the current VMID when `virt`).
+  void tlb_flush_asid(u64 asid, bool virt);
 
   // Decode cache.
   DecodedPage* decoded_page_for(const u8* host_page);

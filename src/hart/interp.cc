@@ -416,6 +416,16 @@ L_exit : {
       ILLEGAL();                                                                   \
     }                                                                              \
   } while (0)
+// rs1 = x0 and rs2 = x0: everything; rs1 = x0 with an ASID: that address space's non-global
+// translations; an address: that page (and its superpage) in every context, an over-flush the
+// spec allows.
+#define SFENCE_FLUSH(virt)                                      \
+  do {                                                          \
+    if (ip->rs1 == 0 && ip->rs2 != 0)                           \
+      h.tlb_flush_asid(RS2, (virt));                            \
+    else                                                        \
+      h.tlb_flush(RS1, ip->rs1 == 0);                           \
+  } while (0)
 #define HFENCE_CHECK(is_gvma)                                                        \
   do {                                                                               \
     if (h.m_virt) VIRTUAL();                                                         \

@@ -178,6 +178,23 @@ void Hart::tlb_flush(u64 va, bool all) {
   }
 }
 
+void Hart::tlb_flush_asid(u64 asid, bool virt) {
+  ++m_stats.tlb_flush_asid;
+  for (std::size_t i = 0; i < m_tlb_sets.size(); ++i) {
+    TlbSet& set = *m_tlb_sets[i];
+    const CtxKey& k = m_ctx_keys[i];
+    if (!set.used) continue;
+    // Other address spaces, VMs and untranslated regimes keep their translations (4.2.1). The
+    // set of this ASID also holds its global translations: dropping them is an allowed over-flush.
+    const bool key_virt = (k.words[0] >> 2) & 1;
+    if (static_cast<Priv>(k.words[0] & 3) == Priv::M || key_virt != virt) continue;
+    const u64 atp_value = virt ? k.words[2] : k.words[1];
+    if (virt && k.words[3] != m_hgatp) continue;
+    if (((atp_value & atp::kAsidMask) >> atp::kAsidShift) != (asid & 0xffff)) continue;
+    set.clear();
+  }
+}
+
 void Hart::flush_all_caches() {
   m_ctx_keys.clear();
   m_tlb_sets.clear();

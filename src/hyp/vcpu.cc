@@ -95,6 +95,7 @@ std::vector<std::pair<std::string, u64>> EmulatedVcpu::stats() const {
       {"tlb_misses", hs.tlb_misses},
       {"tlb_flush_all", hs.tlb_flush_all},
       {"tlb_flush_page", hs.tlb_flush_page},
+      {"tlb_flush_asid", hs.tlb_flush_asid},
       {"decoded_pages", hs.decoded_pages},
       {"pages_revalidated", hs.pages_revalidated},
       {"pages_redecoded", hs.pages_redecoded},
