@@ -606,6 +606,7 @@ bool Hart::write_csr_internal(u16 num, u64 v) {
       u64 mode = v >> atp::kModeShift;
       if (!valid_atp_mode(mode)) mode = m_hgatp >> atp::kModeShift;
       m_hgatp = (mode << atp::kModeShift) | (v & m_hgatp_vmid_mask) | (v & atp::kPpnMask & ~3ull);
+      gcache_flush();
       return true;
     }
     case csr::hgeip: return true;  // read-only
@@ -639,6 +640,7 @@ bool Hart::write_csr_internal(u16 num, u64 v) {
     case csr::mtvec: m_mtvec = v & ~2ull; return true;
     case csr::mcounteren: m_mcounteren = v & 0xffffffff; return true;
     case csr::menvcfg:
+      gcache_flush();  // ADUE and PBMTE change what a G-stage walk would do
       m_menvcfg = v & kEnvcfgWritable;
       m_henvcfg &= envcfg::FIOM | (m_menvcfg & (envcfg::ADUE | envcfg::PBMTE | envcfg::STCE));
       return true;

@@ -130,6 +130,7 @@ class Hart {
     u64 decoded_pages = 0;
     u64 pages_revalidated = 0;
     u64 tlb_flush_all = 0, tlb_flush_page = 0, tlb_flush_asid = 0;
+    u64 gstage_walks = 0, gstage_cache_hits = 0;
     u64 pages_redecoded = 0;
     u64 traps = 0;
     u64 interrupts = 0;
@@ -243,6 +244,10 @@ class Hart {
   // SFENCE.VMA/HFENCE.VVMA with rs1 = x0 and an ASID: only that address space's translations
   // (in the current VMID when `virt`).
   void tlb_flush_asid(u64 asid, bool virt);
+  void hfence_gvma() {
+    tlb_flush(0, true);
+    gcache_flush();
+  }
 
   // Decode cache.
   DecodedPage* decoded_page_for(const u8* host_page);
@@ -275,6 +280,18 @@ class Hart {
   std::vector<std::unique_ptr<TlbSet>> m_tlb_sets;  // parallel to m_ctx_keys
   [[nodiscard]] CtxKey ctx_key(const XlateMode& m) const;
   [[nodiscard]] TlbSet* ctx_set(const CtxKey& key);
+
+  // G-stage translations (guest-physical page -> host page, with the leaf's bits). Fences of the
+  // VS-stage leave them valid; HFENCE.GVMA, hgatp and menvcfg writes and full flushes drop them.
+  // A two-stage walk then costs one lookup per guest page-table level instead of a G-stage walk.
+  struct GstageEntry {
+    u64 gpa_page = ~0ull;
+    u64 hpa_page = 0;
+    u64 pte = 0;
+  };
+  static constexpr unsigned kGstageCacheSize = 512;
+  std::array<GstageEntry, kGstageCacheSize> m_gcache{};
+  void gcache_flush() { m_gcache.fill({}); }
 
   std::unordered_map<const u8*, std::unique_ptr<DecodedPage>> m_pages;
   std::vector<std::unique_ptr<DecodedPage>> m_retired_pages;  // freed at the next safe point

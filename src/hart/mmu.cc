@@ -196,6 +196,7 @@ void Hart::tlb_flush_asid(u64 asid, bool virt) {
 }
 
 void Hart::flush_all_caches() {
+  gcache_flush();
   m_ctx_keys.clear();
   m_tlb_sets.clear();
   drop_decoded_pages();
@@ -243,6 +244,21 @@ bool Hart::walk_gstage(u64 gpa, Access acc, Access perm, const XlateMode& m, boo
   if (gpa >> gpa_bits) return guest_fault();
   bool pbmte = (m_menvcfg & envcfg::PBMTE) != 0;
   bool adue = (m_menvcfg & envcfg::ADUE) != 0;
+  // The permission a G-stage leaf must grant; every G-stage access counts as a U-mode one (9.5.1).
+  auto permitted = [&](u64 pte) {
+    if (!(pte & pte::U)) return false;
+    if (perm == Access::fetch || (m.hlvx && !implicit)) return (pte & pte::X) != 0;
+    if (perm == Access::load) return (pte & pte::R) || (!implicit && m.hs_mxr && (pte & pte::X));
+    return (pte & pte::W) != 0;
+  };
+  const u64 want = pte::A | (perm == Access::store ? pte::D : 0);
+  GstageEntry& cached = m_gcache[(gpa >> 12) & (kGstageCacheSize - 1)];
+  if (cached.gpa_page == (gpa & ~kPageMask) && permitted(cached.pte) && (cached.pte & want) == want) {
+    ++m_stats.gstage_cache_hits;
+    hpa = cached.hpa_page | (gpa & kPageMask);
+    return true;
+  }
+  ++m_stats.gstage_walks;
 
 restart:
   u64 base = (m_hgatp & atp::kPpnMask) << 12;
@@ -264,23 +280,15 @@ restart:
       base = ((pte >> 10) & atp::kPpnMask) << 12;
       continue;
     }
-    // G-stage accesses are all checked as U-mode accesses (9.5.1).
-    if (!(pte & pte::U)) return guest_fault();
-    bool ok;
-    if (perm == Access::fetch || (m.hlvx && !implicit))
-      ok = pte & pte::X;
-    else if (perm == Access::load)
-      ok = (pte & pte::R) || (!implicit && m.hs_mxr && (pte & pte::X));
-    else
-      ok = pte & pte::W;
-    if (!ok) return guest_fault();
+    if (!permitted(pte)) return guest_fault();
     u64 out;
     if (!leaf_address(pte, static_cast<unsigned>(level), gpa, out)) return guest_fault();
-    u64 want = pte::A | (perm == Access::store ? pte::D : 0);
     if ((pte & want) != want) {
       if (!adue) return guest_fault();
       if (!atomic_cas_pte(p, pte, pte | want)) goto restart;
+      pte |= want;
     }
+    cached = {gpa & ~kPageMask, out & ~kPageMask, pte};
     hpa = out;
     return true;
   }

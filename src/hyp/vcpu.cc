@@ -96,6 +96,8 @@ std::vector<std::pair<std::string, u64>> EmulatedVcpu::stats() const {
       {"tlb_flush_all", hs.tlb_flush_all},
       {"tlb_flush_page", hs.tlb_flush_page},
       {"tlb_flush_asid", hs.tlb_flush_asid},
+      {"gstage_walks", hs.gstage_walks},
+      {"gstage_cache_hits", hs.gstage_cache_hits},
       {"decoded_pages", hs.decoded_pages},
       {"pages_revalidated", hs.pages_revalidated},
       {"pages_redecoded", hs.pages_redecoded},
