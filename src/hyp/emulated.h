@@ -127,6 +127,7 @@ class EmulatedVcpu final : public Vcpu {
   bool handle_mmio(u64 gpa, u64 htinst, bool is_write_fault);
   bool handle_virtual_insn(u64 stval);
   bool handle_sbi();
+  bool forward_sbi(u64 eid, u64 fid, const u64 (&args)[6]);
   void redirect_trap(u64 cause, u64 tval);
   void advance_pc(u64 len);
   void wait_for_interrupt();
@@ -217,6 +218,11 @@ class EmulatedVm final : public Vm {
  private:
   friend class EmulatedVcpu;
   Memslot* find_slot_locked(u64 gpa);
+  std::vector<Memslot>::iterator slot_by_id_locked(u32 id);
+  // Calls fn(slot, start, end) for each slot whose host memory overlaps [hva, hva + len), with the
+  // overlap as host addresses. m_mmu_mu held.
+  template <typename Fn>
+  void for_each_slot_overlap_locked(u64 hva, u64 len, Fn&& fn);
   bool host_range_owned(u64 hpa, u64 size) const;
   void unmap_slot_locked(const Memslot& s);
 

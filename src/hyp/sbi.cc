@@ -68,6 +68,20 @@ bool handled_in_hyp(u64 kvm_ext) {
 
 }  // namespace
 
+// Hands the call to the VMM as KVM_EXIT_RISCV_SBI with ret[] preset to {NOT_SUPPORTED, 0}; the
+// next run() copies ret[] to a0/a1 and steps past the ecall.
+bool EmulatedVcpu::forward_sbi(u64 eid, u64 fid, const u64 (&args)[6]) {
+  SbiExit e;
+  e.extension_id = eid;
+  e.function_id = fid;
+  std::copy(args, args + 6, e.args);
+  e.ret[0] = static_cast<u64>(SBI_ERR_NOT_SUPPORTED);
+  e.ret[1] = 0;
+  m_exit = e;
+  m_pending.kind = Pending::Kind::sbi;
+  return true;
+}
+
 bool EmulatedVcpu::handle_sbi() {
   Hart& h = *m_hart;
   const u64 eid = h.x(17), fid = h.x(16);
@@ -119,14 +133,7 @@ bool EmulatedVcpu::handle_sbi() {
         case SBI_EXT_0_1_SET_TIMER: err = sbi_set_timer(a[0]); break;
         case SBI_EXT_0_1_CONSOLE_PUTCHAR:
         case SBI_EXT_0_1_CONSOLE_GETCHAR: {
-          SbiExit e;
-          e.extension_id = eid;
-          e.function_id = fid;
-          std::copy(a, a + 6, e.args);
-          e.ret[0] = static_cast<u64>(SBI_ERR_NOT_SUPPORTED);
-          m_exit = e;
-          m_pending.kind = Pending::Kind::sbi;
-          return true;
+          return forward_sbi(eid, fid, a);
         }
         case SBI_EXT_0_1_CLEAR_IPI: {
           u64 hvip = 0;
@@ -178,14 +185,7 @@ bool EmulatedVcpu::handle_sbi() {
         u64 k = kvm_ext_of(a[0]);
         if (k == KVM_RISCV_SBI_EXT_EXPERIMENTAL || k == KVM_RISCV_SBI_EXT_VENDOR) {
           // Only the VMM knows its experimental and vendor extensions: KVM forwards the probe.
-          SbiExit e;
-          e.extension_id = eid;
-          e.function_id = fid;
-          std::copy(a, a + 6, e.args);
-          e.ret[0] = static_cast<u64>(SBI_ERR_NOT_SUPPORTED);
-          m_exit = e;
-          m_pending.kind = Pending::Kind::sbi;
-          return true;
+          return forward_sbi(eid, fid, a);
         }
         value = (a[0] == SBI_EXT_BASE) || (k < KVM_RISCV_SBI_EXT_MAX && sbi_ext_enabled(k));
         break;
@@ -198,15 +198,7 @@ bool EmulatedVcpu::handle_sbi() {
   } else if (kvm_ext < KVM_RISCV_SBI_EXT_MAX && !enabled) {
     err = SBI_ERR_NOT_SUPPORTED;
   } else if (!handled_in_hyp(kvm_ext)) {
-    SbiExit e;
-    e.extension_id = eid;
-    e.function_id = fid;
-    std::copy(a, a + 6, e.args);
-    e.ret[0] = static_cast<u64>(SBI_ERR_NOT_SUPPORTED);
-    e.ret[1] = 0;
-    m_exit = e;
-    m_pending.kind = Pending::Kind::sbi;
-    return true;
+    return forward_sbi(eid, fid, a);
   } else {
     switch (kvm_ext) {
       case KVM_RISCV_SBI_EXT_TIME:

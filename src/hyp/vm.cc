@@ -132,6 +132,19 @@ Memslot* EmulatedVm::find_slot_locked(u64 gpa) {
   return nullptr;
 }
 
+std::vector<Memslot>::iterator EmulatedVm::slot_by_id_locked(u32 id) {
+  return std::find_if(m_slots.begin(), m_slots.end(), [&](const Memslot& s) { return s.id == id; });
+}
+
+template <typename Fn>
+void EmulatedVm::for_each_slot_overlap_locked(u64 hva, u64 len, Fn&& fn) {
+  for (const Memslot& s : m_slots) {
+    u64 base = reinterpret_cast<u64>(s.hva);
+    if (!ranges_overlap(hva, len, base, s.size)) continue;
+    fn(s, std::max(hva, base), std::min(hva + len, base + s.size));
+  }
+}
+
 void EmulatedVm::unmap_slot_locked(const Memslot& s) { (void)m_gstage->unmap(s.gpa, s.size); }
 
 int EmulatedVm::set_user_memory_region(const UserMemoryRegion& r) {
@@ -147,7 +160,7 @@ int EmulatedVm::set_user_memory_region(const UserMemoryRegion& r) {
   bool flush = false;
   {
     std::lock_guard lock(m_mmu_mu);
-    auto it = std::find_if(m_slots.begin(), m_slots.end(), [&](const Memslot& s) { return s.id == r.slot; });
+    auto it = slot_by_id_locked(r.slot);
     if (r.memory_size == 0) {
       // Delete.
       if (it == m_slots.end()) return kEINVAL;
@@ -207,7 +220,7 @@ int EmulatedVm::get_dirty_log(u32 slot, std::vector<u64>& bitmap) {
   if (slot >= kMaxMemslots) return kEINVAL;
   {
     std::lock_guard lock(m_mmu_mu);
-    auto it = std::find_if(m_slots.begin(), m_slots.end(), [&](const Memslot& s) { return s.id == slot; });
+    auto it = slot_by_id_locked(slot);
     if (it == m_slots.end() || !(it->flags & KVM_MEM_LOG_DIRTY_PAGES)) return kENOENT;
     bitmap = it->dirty;
     // Returning the log re-arms it: clear the bits and write-protect those pages again.
@@ -229,7 +242,7 @@ int EmulatedVm::clear_dirty_log(u32 slot, u64 first_page, u64 num_pages, const u
   if (slot >= kMaxMemslots) return kEINVAL;
   {
     std::lock_guard lock(m_mmu_mu);
-    auto it = std::find_if(m_slots.begin(), m_slots.end(), [&](const Memslot& s) { return s.id == slot; });
+    auto it = slot_by_id_locked(slot);
     if (it == m_slots.end() || !(it->flags & KVM_MEM_LOG_DIRTY_PAGES)) return kENOENT;
     // KVM requires 64-page alignment, except for a range that ends the slot.
     if ((first_page & 63) || first_page > it->pages() || num_pages > it->pages() - first_page ||
@@ -252,14 +265,12 @@ int EmulatedVm::invalidate_host_range(const void* hva_ptr, u64 len) {
   bool changed = false;
   {
     std::lock_guard lock(m_mmu_mu);
-    for (const Memslot& s : m_slots) {
+    for_each_slot_overlap_locked(hva, len, [&](const Memslot& s, u64 start, u64 end) {
       u64 base = reinterpret_cast<u64>(s.hva);
-      if (!ranges_overlap(hva, len, base, s.size)) continue;
-      u64 start = std::max(hva, base), end = std::min(hva + len, base + s.size);
       u64 gpa = s.gpa + ((start - base) & ~(kPage - 1));
       u64 size = ((end - base + kPage - 1) & ~(kPage - 1)) - (gpa - s.gpa);
       changed |= m_gstage->unmap(gpa, size) != 0;
-    }
+    });
   }
   if (changed) flush_remote_tlbs_sync();
   return kOk;
@@ -270,12 +281,9 @@ bool EmulatedVm::age(const void* hva_ptr, u64 len) {
   bool young = false;
   {
     std::lock_guard lock(m_mmu_mu);
-    for (const Memslot& s : m_slots) {
-      u64 base = reinterpret_cast<u64>(s.hva);
-      if (!ranges_overlap(hva, len, base, s.size)) continue;
-      u64 start = std::max(hva, base), end = std::min(hva + len, base + s.size);
-      young |= m_gstage->test_and_clear_accessed(s.gpa + (start - base), end - start, true);
-    }
+    for_each_slot_overlap_locked(hva, len, [&](const Memslot& s, u64 start, u64 end) {
+      young |= m_gstage->test_and_clear_accessed(s.gpa + (start - reinterpret_cast<u64>(s.hva)), end - start, true);
+    });
   }
   if (young) flush_remote_tlbs_sync();
   return young;
@@ -284,13 +292,11 @@ bool EmulatedVm::age(const void* hva_ptr, u64 len) {
 bool EmulatedVm::test_age(const void* hva_ptr, u64 len) {
   u64 hva = reinterpret_cast<u64>(hva_ptr);
   std::lock_guard lock(m_mmu_mu);
-  for (const Memslot& s : m_slots) {
-    u64 base = reinterpret_cast<u64>(s.hva);
-    if (!ranges_overlap(hva, len, base, s.size)) continue;
-    u64 start = std::max(hva, base), end = std::min(hva + len, base + s.size);
-    if (m_gstage->test_and_clear_accessed(s.gpa + (start - base), end - start, false)) return true;
-  }
-  return false;
+  bool young = false;
+  for_each_slot_overlap_locked(hva, len, [&](const Memslot& s, u64 start, u64 end) {
+    young = young || m_gstage->test_and_clear_accessed(s.gpa + (start - reinterpret_cast<u64>(s.hva)), end - start, false);
+  });
+  return young;
 }
 
 int EmulatedVm::map_gpa(u64 gpa, bool write) {
