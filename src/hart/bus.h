@@ -55,8 +55,6 @@ class Bus {
   bool write_bytes(u64 paddr, const void* src, u64 len) const;
   bool read_bytes(u64 paddr, void* dst, u64 len) const;
 
-  [[nodiscard]] std::vector<Ram> rams() const { return *m_rams.load(std::memory_order_acquire); }
-
  private:
   const Device* find_device(u64 paddr, unsigned size) const;
   void publish(std::vector<Ram> next);

@@ -367,8 +367,6 @@ void Hart::write_vsstatus(u64 v) {
   update_sd();
 }
 
-u64 Hart::read_sstatus_view(u64 full) const { return full & mstatus::kSstatusMask; }
-
 // Privilege checks for a CSR instruction (privileged spec 2.1; 9.6.1 for V=1). A virtual-instruction
 // exception (22) is only for an access HS-mode would have been allowed to make: anything that
 // does not exist, or that an M-level control forbids, is an illegal instruction (2) in every mode.
@@ -442,7 +440,7 @@ bool Hart::read_csr_raw(u16 num, u64& v) {
     case csr::instret: case csr::minstret: v = counter_value(true); return true;
     case csr::time: v = time_now() + (m_virt ? m_htimedelta : 0); return true;
 
-    case csr::sstatus: v = read_sstatus_view(m_mstatus); return true;
+    case csr::sstatus: v = m_mstatus & mstatus::kSstatusMask; return true;
     case csr::sie: v = m_mie & m_mideleg & irq::kSMask; return true;
     case csr::stvec: v = m_stvec; return true;
     case csr::scounteren: v = m_scounteren; return true;
@@ -719,7 +717,7 @@ void Hart::set_counter(bool instret, u64 v, bool by_insn) {
   (instret ? m_minstret_offset : m_mcycle_offset) = v - base;
 }
 
-bool Hart::csr_insn(u16 num, CsrOp op, u64 operand, bool do_read, bool do_write, u64& old, TrapInfo& t,
+bool Hart::csr_insn(u16 num, CsrOp op, u64 operand, bool do_write, u64& old, TrapInfo& t,
                     bool& sync) {
   if (csr_access_trap(num, do_write, t)) return false;
   u64 cur = 0;
@@ -728,7 +726,6 @@ bool Hart::csr_insn(u16 num, CsrOp op, u64 operand, bool do_read, bool do_write,
     return false;
   }
   old = cur;
-  (void)do_read;
   if (do_write) {
     u64 nv = op == CsrOp::rw ? operand : op == CsrOp::rs ? (cur | operand) : (cur & ~operand);
     if (!csr_write(num, nv, sync)) {

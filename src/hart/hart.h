@@ -180,7 +180,6 @@ class Hart {
 
  private:
   friend struct Interp;
-  friend class HartTestPeer;
 
   // The translation regime of one kind of access.
   struct XlateMode {
@@ -225,7 +224,8 @@ class Hart {
 
   // CSRs executed by instructions. Returns false with `t` set when the access traps.
   enum class CsrOp : u8 { rw, rs, rc };
-  [[nodiscard]] bool csr_insn(u16 num, CsrOp op, u64 operand, bool do_read, bool do_write, u64& old, TrapInfo& t,
+  // No CSR has read side effects here, so an instruction that would not read (rd = x0) reads anyway.
+  [[nodiscard]] bool csr_insn(u16 num, CsrOp op, u64 operand, bool do_write, u64& old, TrapInfo& t,
                               bool& sync);
   [[nodiscard]] u16 vs_alias(u16 num) const;
   [[nodiscard]] bool csr_read(u16 num, u64& v);           // already privilege-checked, with V aliasing
@@ -234,7 +234,6 @@ class Hart {
   [[nodiscard]] bool csr_access_trap(u16 num, bool write, TrapInfo& t);  // true if it traps
   void write_mstatus(u64 v);
   void write_vsstatus(u64 v);
-  [[nodiscard]] u64 read_sstatus_view(u64 full) const;
   void update_contexts();
   void update_sd();
   [[nodiscard]] u64 counter_value(bool instret) const;

@@ -310,7 +310,7 @@ L_exit : {
     bool sync_ = false;                                                                            \
     u64 operand_ = (operand);                                                                      \
     h.m_insn_in_flight = static_cast<u64>(chunk - n) - untimely;                                              \
-    if (!h.csr_insn(static_cast<u16>(IMM & 0xfff), Hart::CsrOp::kind, operand_, ip->rd != 32, (writes), \
+    if (!h.csr_insn(static_cast<u16>(IMM & 0xfff), Hart::CsrOp::kind, operand_, (writes),               \
                     old_, trap, sync_))                                                            \
       goto L_raise_insn;                                                                           \
     RD = old_;                                                                                     \
