@@ -370,13 +370,12 @@ void Hart::write_vsstatus(u64 v) {
 // Privilege checks for a CSR instruction (privileged spec 2.1; 9.6.1 for V=1). A virtual-instruction
 // exception (22) is only for an access HS-mode would have been allowed to make: anything that
 // does not exist, or that an M-level control forbids, is an illegal instruction (2) in every mode.
-bool Hart::csr_access_trap(u16 num, bool write, TrapInfo& t) {
+bool Hart::csr_access_trap(u16 num, bool exists, bool write, TrapInfo& t) {
   const unsigned level = (num >> 8) & 3;
   const bool read_only = ((num >> 10) & 3) == 3;
   auto illegal = [&] { t.cause = cause::illegal_insn; return true; };
   auto virt_insn = [&] { t.cause = cause::virtual_insn; return true; };
-  u64 ignored;
-  if (!read_csr_raw(num, ignored)) return illegal();  // no such CSR
+  if (!exists) return illegal();
   if (write && read_only) return illegal();
   if (level == 3 && m_priv != Priv::M) return illegal();
   const bool is_counter = num == csr::cycle || num == csr::time || num == csr::instret ||
@@ -428,8 +427,6 @@ u16 Hart::vs_alias(u16 num) const {
     default: return num;
   }
 }
-
-bool Hart::csr_read(u16 num, u64& v) { return read_csr_raw(vs_alias(num), v); }
 
 bool Hart::read_csr_raw(u16 num, u64& v) {
   switch (num) {
@@ -516,25 +513,29 @@ bool Hart::read_csr_raw(u16 num, u64& v) {
   return false;
 }
 
-bool Hart::csr_write(u16 num, u64 v, bool& sync) {
-  num = vs_alias(num);
+// CSRs whose writes can change the translation context, interrupt state or FP enable: the
+// interpreter re-evaluates after them, and a host write refreshes the cached context.
+bool Hart::affects_context(u16 num) {
   switch (num) {
     case csr::sstatus: case csr::mstatus: case csr::vsstatus: case csr::sie: case csr::sip: case csr::mie: case csr::mip: case csr::hie:
     case csr::hip: case csr::hvip: case csr::vsie: case csr::vsip: case csr::mideleg: case csr::hideleg: case csr::satp: case csr::vsatp:
     case csr::hgatp: case csr::hstatus: case csr::menvcfg: case csr::henvcfg: case csr::stimecmp: case csr::vstimecmp:
-    case csr::htimedelta: case csr::hgeie:
-      sync = true;
-      break;
+    case csr::htimedelta: case csr::hgeie: case csr::fflags: case csr::frm: case csr::fcsr:
+      return true;
     default:
-      break;
+      return false;
   }
+}
+
+bool Hart::csr_write(u16 num, u64 v, bool& sync) {
+  num = vs_alias(num);
+  if (affects_context(num)) sync = true;
   return write_csr_internal(num, v);
 }
 
 bool Hart::write_csr_raw(u16 num, u64 v) {
-  // The host may change anything the cached translation context or FP enable depend on.
   bool ok = write_csr_internal(num, v);
-  update_contexts();
+  if (affects_context(num)) update_contexts();
   return ok;
 }
 
@@ -719,9 +720,11 @@ void Hart::set_counter(bool instret, u64 v, bool by_insn) {
 
 bool Hart::csr_insn(u16 num, CsrOp op, u64 operand, bool do_write, u64& old, TrapInfo& t,
                     bool& sync) {
-  if (csr_access_trap(num, do_write, t)) return false;
+  // One read both proves the CSR exists and, unless V=1 redirects it to a VS CSR, gives its value.
   u64 cur = 0;
-  if (!csr_read(num, cur)) {
+  const bool exists = read_csr_raw(num, cur);
+  if (csr_access_trap(num, exists, do_write, t)) return false;
+  if (const u16 aliased = vs_alias(num); aliased != num && !read_csr_raw(aliased, cur)) {
     t.cause = cause::illegal_insn;
     return false;
   }

@@ -228,10 +228,10 @@ class Hart {
   [[nodiscard]] bool csr_insn(u16 num, CsrOp op, u64 operand, bool do_write, u64& old, TrapInfo& t,
                               bool& sync);
   [[nodiscard]] u16 vs_alias(u16 num) const;
-  [[nodiscard]] bool csr_read(u16 num, u64& v);           // already privilege-checked, with V aliasing
   [[nodiscard]] bool csr_write(u16 num, u64 v, bool& sync);
+  [[nodiscard]] static bool affects_context(u16 num);
   [[nodiscard]] bool write_csr_internal(u16 num, u64 v);
-  [[nodiscard]] bool csr_access_trap(u16 num, bool write, TrapInfo& t);  // true if it traps
+  [[nodiscard]] bool csr_access_trap(u16 num, bool exists, bool write, TrapInfo& t);  // true if it traps
   void write_mstatus(u64 v);
   void write_vsstatus(u64 v);
   void update_contexts();
