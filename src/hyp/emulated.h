@@ -106,10 +106,8 @@ class EmulatedVcpu final : public Vcpu {
   [[nodiscard]] u64 acked_requests() const { return m_request_epoch.load(std::memory_order_acquire); }
 
   struct Stats {
-    u64 exits_mmio = 0, exits_sbi = 0, exits_csr = 0, exits_other = 0;
     u64 gstage_faults = 0, mmio_exits = 0, sbi_calls = 0, wfi = 0, redirected_traps = 0, virtual_insns = 0;
   };
-  [[nodiscard]] const Stats& counters() const { return m_stats; }
   [[nodiscard]] Hart& hart() { return *m_hart; }
 
  private:
@@ -170,7 +168,6 @@ class EmulatedVcpu final : public Vcpu {
 
   // SBI timer without Sstc: deadline in guest time units, ~0 when off.
   u64 m_sbi_timer_deadline = ~0ull;
-  bool m_timer_pending = false;
 
   u64 m_vmid_version = 0;
   u64 m_sbi_ext_enabled = ~0ull;  // bit per KVM_RISCV_SBI_EXT_*
@@ -211,9 +208,7 @@ class EmulatedVm final : public Vm {
   int map_gpa(u64 gpa, bool write);
   // Drops cached translations on every VCPU and waits until those running in the guest have done so.
   void flush_remote_tlbs_sync();
-  [[nodiscard]] const VmConfig& config() const { return m_cfg; }
   [[nodiscard]] u64 gpa_bits() const;
-  [[nodiscard]] u64 vmid() const { return m_vmid; }
 
  private:
   friend class EmulatedVcpu;
